@@ -1,0 +1,7 @@
+"""``python -m benchmark``: the astrobench command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,213 @@
+"""The ``python -m benchmark`` command line.
+
+Errors on bad input are printed as one line (``error: ...``) with exit status 2;
+``--debug`` shows the traceback instead.  Commands whose implementation has not
+landed yet say so in one line and exit with status 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .errors import AstrobenchError, NotAvailableYetError
+
+__all__ = ["main", "parse_param"]
+
+log = logging.getLogger("benchmark")
+
+EXIT_ERROR = 2
+EXIT_NOT_YET = 3
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    """Parse ``KEY=VALUE`` from ``-p``: numbers, true/false/none, comma lists, else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        msg = f"-p expects KEY=VALUE, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return key.strip(), _parse_value(value.strip())
+
+
+def _parse_value(value: str):
+    if "," in value:
+        return [_parse_value(v.strip()) for v in value.split(",") if v.strip()]
+    low = value.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="dataset name or path (file or folder)")
+    p.add_argument("--loader", help="loader name (see `list`); detected from the path if omitted")
+    p.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        action="append",
+        type=parse_param,
+        default=[],
+        metavar="KEY=VALUE",
+        help="loader parameter or preprocessing option (repeatable)",
+    )
+    p.add_argument("--scheme", help="label scheme (e.g. binary, visual, gz4)")
+    p.add_argument("--drop-classes", help="comma-separated classes to remove")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmark",
+        description="astrobench: classical classifiers versus CNNs on astronomical images.",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("list", help="list datasets, loaders, label schemes, features, models, presets")
+
+    run = sub.add_parser("run", help="run an experiment and print the comparison table")
+    run.add_argument("experiment", nargs="?", help="preset name or experiment TOML")
+    run.add_argument("--quick", action="store_true", help="small, fast profile")
+
+    report = sub.add_parser("report", help="rebuild the HTML report of a results folder")
+    report.add_argument("results", help="results folder")
+
+    data = sub.add_parser("data", help="inspect, convert, split and simulate datasets")
+    dsub = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
+    info = dsub.add_parser("info", help="print a dataset's shape, classes and counts")
+    _add_source(info)
+    prep = dsub.add_parser("prepare", help="convert any source into the canonical HDF5 store")
+    _add_source(prep)
+    prep.add_argument("-o", "--output", required=True, help="output .h5 file")
+    prep.add_argument("--force", action="store_true", help="replace an existing output file")
+    split = dsub.add_parser("split", help="make a seeded stratified split and save it as JSON")
+    _add_source(split)
+    split.add_argument("-o", "--output", required=True, help="output .json file")
+    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--test-size", type=float, default=0.25)
+    split.add_argument("--val-size", type=float, default=0.30)
+    split.add_argument("--force", action="store_true", help="replace an existing output file")
+    sim = dsub.add_parser("simulate", help="simulate a dataset (sim-sdss-sn, sim-galaxy10)")
+    sim.add_argument("name")
+    sim.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _load(args):
+    from . import datasets
+
+    return datasets.load(
+        args.source,
+        loader=args.loader,
+        scheme=args.scheme,
+        drop_classes=args.drop_classes,
+        progress=not args.quiet,
+        **dict(args.params),
+    )
+
+
+def _cmd_list(args) -> int:
+    import baselines
+    import deep
+    import features
+
+    from . import datasets
+    from .datasets.galaxy_zoo import SCHEMES as GZ_SCHEMES
+
+    def section(title, rows):
+        print(f"{title}:")
+        if not rows:
+            print("  (none registered yet)")
+        for name, text in rows:
+            print(f"  {name:<18s} {text}")
+
+    section("datasets", [(n, datasets.DATASETS.describe(n)) for n in datasets.available()])
+    section("loaders", [(n, datasets.LOADERS.describe(n)) for n in datasets.available_loaders()])
+    schemes = [
+        (name, " -> ".join(f"{s} ({len(tax.classes(s))})" for s in tax.schemes))
+        for name, tax in datasets.SCHEMES.items()
+    ]
+    schemes += [(f"galaxy-zoo:{s}", ", ".join(c)) for s, c in GZ_SCHEMES.items()]
+    section("label schemes", schemes)
+    section("feature sets", [(n, features.FEATURES.describe(n)) for n in features.available()])
+    section("baselines", [(n, baselines.BASELINES.describe(n)) for n in baselines.available()])
+    section("deep models", [(n, deep.MODELS.describe(n)) for n in deep.available()])
+    presets = sorted(p.stem for p in (Path(__file__).parent / "presets").glob("*.toml"))
+    section("presets", [(p, "") for p in presets])
+    return 0
+
+
+def _cmd_data(args) -> int:
+    if args.data_command == "info":
+        ds = _load(args)
+        print(ds.summary())
+        return 0
+    if args.data_command == "prepare":
+        from .datasets import write_store
+
+        out = Path(args.output)
+        if out.exists() and not args.force:
+            msg = f"{out} already exists; choose another output path or pass --force"
+            raise FileExistsError(msg)
+        ds = _load(args)
+        write_store(ds, out, overwrite=args.force, progress=not args.quiet)
+        print(f"wrote {out} ({len(ds)} images, fingerprint {ds.fingerprint})")
+        return 0
+    if args.data_command == "split":
+        from .splits import make_split
+
+        ds = _load(args)
+        split = make_split(ds, seed=args.seed, test_size=args.test_size, val_size=args.val_size)
+        split.save(args.output, overwrite=args.force)
+        sizes = ", ".join(f"{k} {v}" for k, v in split.sizes().items())
+        print(f"wrote {args.output}: {split.method} split {split.id} ({sizes})")
+        return 0
+    if args.data_command == "simulate":
+        msg = "`data simulate` arrives with the simulator (issue #3); it is not available yet"
+        raise NotAvailableYetError(msg)
+    build_parser().parse_args(["data", "--help"])
+    return EXIT_ERROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "list":
+            return _cmd_list(args)
+        if args.command == "data":
+            return _cmd_data(args)
+        if args.command == "run":
+            msg = "`run` arrives with the harness (issue #5); it is not available yet"
+            raise NotAvailableYetError(msg)
+        if args.command == "report":
+            msg = "`report` arrives with the HTML reports (issue #7); it is not available yet"
+            raise NotAvailableYetError(msg)
+        parser.print_help()
+        return EXIT_ERROR
+    except NotAvailableYetError as exc:
+        if args.debug:
+            raise
+        print(f"not available yet: {exc}", file=sys.stderr)
+        return EXIT_NOT_YET
+    except (AstrobenchError, FileExistsError) as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,116 @@
+"""Loader ``fits-stamps``: one FITS cutout per stamp, labels from a CSV or a header keyword.
+
+A stamp file holds either several 2-D image extensions (one per band or epoch;
+their ``EXTNAME`` become the channel names), a (C, H, W) cube, or a single 2-D
+image.  Labels come from a CSV catalogue (``catalog``, ``id_column``,
+``label_column``, ``pattern`` as in the ``catalog`` loader) or, without one,
+from a primary-header keyword (``label_keyword``, default ``CLASS``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from ..errors import DataFormatError, MissingPathError
+from ._build import build, file_images
+from ._imageio import FITS_SUFFIXES, is_fits
+from ._labels import encode_labels, read_catalog
+from .catalog import resolve_files
+from .preprocess import Preprocess
+
+__all__ = ["load", "stem"]
+
+
+def stem(path: Path) -> str:
+    name = path.name
+    for suffix in sorted(FITS_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _header_info(path: Path, keyword: str | None):
+    from astropy.io import fits
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+        with fits.open(path, memmap=False) as hdul:
+            value = hdul[0].header.get(keyword) if keyword else None
+            names = [h.name for h in hdul if getattr(h, "data", None) is not None]
+    return value, names
+
+
+def load(
+    path,
+    *,
+    catalog: str | None = None,
+    id_column: str = "id",
+    label_column: str = "label",
+    pattern: str = "{id}.fits",
+    label_keyword: str = "CLASS",
+    class_names=None,
+    missing: str = "raise",
+    preprocess: Preprocess,
+    progress: bool = True,
+    name: str | None = None,
+):
+    """Load a folder of FITS stamps.
+
+    Raises
+    ------
+    MissingPathError
+        No folder, no FITS files, or a catalogue row without its file.
+    DataFormatError
+        A stamp without the label keyword (when no catalogue is given).
+    """
+    root = Path(path)
+    if not root.is_dir():
+        msg = f"{root}: no such folder; check the path"
+        raise MissingPathError(msg)
+    removed = []
+    meta = None
+    if catalog is not None:
+        table = read_catalog(catalog, columns=[id_column, label_column], base=root)
+        paths, keep, removed = resolve_files(root, table[id_column], pattern, missing)
+        table = table[keep].reset_index(drop=True)
+        ids, raw_labels = list(table[id_column]), table[label_column]
+        meta = table.drop(columns=[id_column, label_column])
+    else:
+        files = sorted(p for p in root.iterdir() if p.is_file() and is_fits(p))
+        if not files:
+            msg = f"{root}: no FITS files (.fits, .fit, .fits.gz) found"
+            raise MissingPathError(msg)
+        raw_labels = []
+        for p in files:
+            value, _ = _header_info(p, label_keyword)
+            if value is None:
+                msg = (
+                    f"{p}: no {label_keyword!r} keyword in the primary header; give labels with "
+                    f"-p catalog=labels.csv or name the keyword with -p label_keyword=..."
+                )
+                raise DataFormatError(msg)
+            raw_labels.append(value)
+        paths, ids = [str(p) for p in files], [stem(p) for p in files]
+    labels, classes = encode_labels(raw_labels, class_names)
+    channels = None
+    if paths:
+        _, names = _header_info(Path(paths[0]), None)
+        if len(names) > 1 and len(set(names)) == len(names) and "PRIMARY" not in names:
+            channels = tuple(names)
+    images, channels, scale = file_images(
+        paths, preprocess=preprocess, channels=channels, progress=progress
+    )
+    return build(
+        images,
+        labels,
+        classes,
+        ids=ids,
+        meta=meta,
+        preprocess=preprocess,
+        channels=channels,
+        name=name or root.name,
+        where=str(root),
+        removed=removed,
+        extra={"scale": scale},
+    )

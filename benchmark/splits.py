@@ -1,0 +1,277 @@
+"""Seeded, stratified train/validation/test splits, saved as JSON with the dataset fingerprint.
+
+Defaults follow seed 001: 25% of the data for test and 30% of the remainder for
+validation (52.5 / 22.5 / 25).  A split is made once per (dataset, seed) and
+every method of a run uses it.  Predefined splits (folders, a ``split`` meta
+column) are respected: their parts are never mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .datasets.container import Dataset
+from .errors import ConfigError, DataFormatError, MissingPathError, SplitMismatchError
+
+__all__ = ["Split", "kfold", "make_split", "predefined", "train_val_test"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+PARTS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Index arrays of the train, validation and test parts of one dataset.
+
+    Attributes
+    ----------
+    train, val, test : ndarray of int
+        Sorted row indices into the dataset.
+    ids : dict of str to list of str
+        The sample ids of each part (so the split can be checked against the data).
+    seed : int
+    method : str
+        ``stratified``, ``predefined`` or ``kfold``.
+    fractions : dict
+        ``test_size``, ``val_size`` (and ``k``, ``fold`` for k-fold).
+    fingerprint : str
+        Fingerprint of the dataset the split was made for.
+    dataset : str
+        Name of that dataset.
+    """
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    seed: int
+    method: str
+    fingerprint: str
+    dataset: str
+    fractions: dict = field(default_factory=dict)
+    ids: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Short content hash naming the split."""
+        h = hashlib.sha256(self.fingerprint.encode())
+        for part in PARTS:
+            h.update(getattr(self, part).astype("<i8").tobytes())
+        return h.hexdigest()[:12]
+
+    def sizes(self) -> dict[str, int]:
+        return {p: int(len(getattr(self, p))) for p in PARTS}
+
+    def parts(self, dataset: Dataset) -> dict[str, Dataset]:
+        """The three parts as datasets (after checking the split belongs to ``dataset``)."""
+        self.check(dataset)
+        return {p: dataset.subset(getattr(self, p)) for p in PARTS}
+
+    def check(self, dataset: Dataset) -> None:
+        """Raise :class:`SplitMismatchError` unless the split was made for ``dataset``."""
+        if dataset.fingerprint != self.fingerprint:
+            msg = (
+                f"split was made for dataset {self.dataset!r} (fingerprint {self.fingerprint}) "
+                f"but this dataset {dataset.name!r} has fingerprint {dataset.fingerprint}; "
+                f"make a new split for it"
+            )
+            raise SplitMismatchError(msg)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": SCHEMA,
+            "id": self.id,
+            "dataset": self.dataset,
+            "fingerprint": self.fingerprint,
+            "method": self.method,
+            "seed": self.seed,
+            "fractions": self.fractions,
+            **{p: getattr(self, p).tolist() for p in PARTS},
+            "ids": self.ids,
+        }
+
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write the split as JSON, atomically; an existing file is kept unless ``overwrite``."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            msg = f"{path} already exists; choose another path or pass overwrite=True (--force)"
+            raise FileExistsError(msg)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(self.to_dict(), fh)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path, dataset: Dataset | None = None) -> Split:
+        """Read a split saved by :meth:`save`; with ``dataset``, check it matches."""
+        path = Path(path)
+        if not path.is_file():
+            msg = f"{path}: no such split file"
+            raise MissingPathError(msg)
+        try:
+            d = json.loads(path.read_text())
+            split = cls(
+                **{p: np.asarray(d[p], dtype=np.int64) for p in PARTS},
+                seed=d["seed"],
+                method=d["method"],
+                fingerprint=d["fingerprint"],
+                dataset=d["dataset"],
+                fractions=d.get("fractions", {}),
+                ids=d.get("ids", {}),
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            msg = f"{path}: not a split file written by astrobench ({exc!r})"
+            raise DataFormatError(msg) from None
+        if dataset is not None:
+            split.check(dataset)
+        return split
+
+
+def _labels_for_split(dataset: Dataset) -> np.ndarray:
+    if not dataset.is_labelled:
+        msg = f"dataset {dataset.name!r} has unlabelled samples; a split needs labels"
+        raise ConfigError(msg)
+    return dataset.labels
+
+
+def _check_fraction(name: str, value: float) -> float:
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        msg = f"{name} must lie in [0, 1), got {value}"
+        raise ConfigError(msg)
+    return value
+
+
+def _stratified(indices: np.ndarray, labels: np.ndarray, size: float, rng) -> tuple:
+    """Split ``indices`` into (rest, held) with ``size`` of each class held out."""
+    if size == 0:
+        return np.sort(indices), np.empty(0, dtype=np.int64)
+    from sklearn.model_selection import train_test_split
+
+    y = labels[indices]
+    classes, counts = np.unique(y, return_counts=True)
+    stratify = y if counts.min() >= 2 else None
+    if stratify is None:
+        log.warning("a class has fewer than 2 samples; this split is not stratified")
+    seed = int(rng.integers(2**31 - 1))
+    try:
+        rest, held = train_test_split(indices, test_size=size, random_state=seed, stratify=stratify)
+    except ValueError as exc:
+        msg = f"cannot split {len(indices)} samples with size {size}: {exc}"
+        raise ConfigError(msg) from None
+    return np.sort(rest), np.sort(held)
+
+
+def _split(dataset, train, val, test, *, seed, method, fractions) -> Split:
+    return Split(
+        train=np.asarray(train, dtype=np.int64),
+        val=np.asarray(val, dtype=np.int64),
+        test=np.asarray(test, dtype=np.int64),
+        seed=int(seed),
+        method=method,
+        fingerprint=dataset.fingerprint,
+        dataset=dataset.name,
+        fractions=fractions,
+        ids={p: dataset.ids[np.asarray(ix, dtype=np.int64)].tolist() for p, ix in zip(PARTS, (train, val, test))},
+    )
+
+
+def train_val_test(
+    dataset: Dataset, *, seed: int = 0, test_size: float = 0.25, val_size: float = 0.30
+) -> Split:
+    """Stratified split: ``test_size`` of all samples for test, ``val_size`` of the rest for validation.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    seed : int
+    test_size : float
+        Fraction of all samples in the test part (default 0.25, seed 001).
+    val_size : float
+        Fraction of the remaining samples in the validation part (default 0.30).
+    """
+    test_size = _check_fraction("test_size", test_size)
+    val_size = _check_fraction("val_size", val_size)
+    labels = _labels_for_split(dataset)
+    rng = np.random.default_rng(seed)
+    rest, test = _stratified(np.arange(len(dataset)), labels, test_size, rng)
+    train, val = _stratified(rest, labels, val_size, rng)
+    fractions = {"test_size": test_size, "val_size": val_size}
+    return _split(dataset, train, val, test, seed=seed, method="stratified", fractions=fractions)
+
+
+def kfold(dataset: Dataset, *, k: int = 5, seed: int = 0, val_size: float = 0.30) -> list[Split]:
+    """``k`` stratified folds: fold ``i`` tests on the ``i``-th part, validation carved from the rest."""
+    from sklearn.model_selection import StratifiedKFold
+
+    if int(k) < 2:
+        msg = f"k must be at least 2, got {k}"
+        raise ConfigError(msg)
+    val_size = _check_fraction("val_size", val_size)
+    labels = _labels_for_split(dataset)
+    if np.bincount(labels).min(initial=k) < k:
+        msg = f"k={k} folds need at least {k} samples of every class"
+        raise ConfigError(msg)
+    folds = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, (rest, test) in enumerate(folds.split(np.zeros(len(labels)), labels)):
+        train, val = _stratified(rest, labels, val_size, rng)
+        fractions = {"k": int(k), "fold": i, "val_size": val_size}
+        out.append(
+            _split(dataset, train, val, np.sort(test), seed=seed, method="kfold", fractions=fractions)
+        )
+    return out
+
+
+def predefined(dataset: Dataset, *, seed: int = 0, val_size: float = 0.30) -> Split:
+    """The split the source fixed (``meta["split"]``: train / validation / test).
+
+    Samples of one predefined part never move to another.  When the source has
+    no test part, its ``validation`` part is held out as the test set and a
+    validation part is carved (stratified, seeded) from ``train``; when it has a
+    test part but no validation part, validation is carved from ``train``.
+    """
+    parts = dataset.predefined_split
+    if parts is None:
+        msg = f"dataset {dataset.name!r} has no predefined split (no 'split' meta column)"
+        raise ConfigError(msg)
+    unknown = sorted(set(parts) - {"train", "validation", "test"})
+    if unknown:
+        msg = f"predefined split has unknown part {unknown[0]!r}; use train, validation or test"
+        raise DataFormatError(msg)
+    labels = _labels_for_split(dataset)
+    idx = {p: np.flatnonzero(parts == p) for p in ("train", "validation", "test")}
+    rng = np.random.default_rng(seed)
+    fractions: dict = {"val_size": val_size}
+    if len(idx["test"]) == 0:
+        log.info("predefined split has no test part: 'validation' is the test set")
+        test = idx["validation"]
+        train, val = _stratified(idx["train"], labels, _check_fraction("val_size", val_size), rng)
+        fractions["test_from"] = "validation"
+    elif len(idx["validation"]) == 0:
+        test = idx["test"]
+        train, val = _stratified(idx["train"], labels, _check_fraction("val_size", val_size), rng)
+    else:
+        train, val, test = idx["train"], idx["validation"], idx["test"]
+        fractions = {}
+    return _split(dataset, train, val, test, seed=seed, method="predefined", fractions=fractions)
+
+
+def make_split(dataset: Dataset, *, seed: int = 0, **fractions) -> Split:
+    """The predefined split when the dataset has one, else a stratified one."""
+    if dataset.predefined_split is not None:
+        fractions.pop("test_size", None)
+        return predefined(dataset, seed=seed, **fractions)
+    return train_val_test(dataset, seed=seed, **fractions)
