@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from ..errors import NonFiniteError, ShapeMismatchError
-from ._imageio import image_shape, read_image
+from ._imageio import image_shape, is_fits, read_image, read_scaled
 from .arrays import FileImages, LazyImages, iter_batches
 from .container import Dataset
 from .preprocess import Preprocess
@@ -57,6 +56,15 @@ def resolve_nonfinite(bad: np.ndarray, ids: Sequence[str], policy: str, where: s
     return keep, [removal(bad.size, "NaN or inf pixels (nan_policy='drop')")]
 
 
+def _materialize(images: LazyImages, progress: bool) -> np.ndarray:
+    out = np.empty(images.shape, dtype=np.float32)
+    with tqdm(total=len(images), desc="reading", unit="img", disable=None if progress else True) as bar:
+        for start, batch in iter_batches(images, 256):
+            out[start : start + len(batch)] = batch
+            bar.update(len(batch))
+    return out
+
+
 def build(
     images,
     labels,
@@ -70,10 +78,22 @@ def build(
     where: str,
     removed: list | None = None,
     extra: dict | None = None,
+    progress: bool = False,
+    eager_limit: int | None = None,
 ) -> Dataset:
-    """Turn raw pixels (eager float array or a lazy array) into a preprocessed Dataset."""
+    """Turn raw pixels into a preprocessed Dataset, applying ``nan_policy``.
+
+    ``images`` is either a raw eager array (preprocessed here) or a lazy array
+    with the preprocessing built in.  A lazy array whose preprocessed pixels
+    fit in ``eager_limit`` bytes is read into memory; a larger one stays lazy.
+    An image counts as non-finite when a NaN or inf pixel survives preprocessing.
+    """
     ids = [str(i) for i in ids]
     removed = list(removed or [])
+    preprocessed = isinstance(images, LazyImages)
+    limit = EAGER_LIMIT_BYTES if eager_limit is None else eager_limit
+    if preprocessed and int(np.prod(images.shape)) * 4 <= limit:
+        images = _materialize(images, progress)
     if isinstance(images, LazyImages):
         bad = np.empty(0, dtype=np.int64)
         if preprocess.nan_policy != "fill" and not getattr(images, "integer_source", False):
@@ -83,14 +103,15 @@ def build(
             images = images.take(np.flatnonzero(keep))
     else:
         images = np.asarray(images, dtype=np.float32)
+        if not preprocessed and (not preprocess.is_identity or preprocess.nan_policy == "fill"):
+            images = np.concatenate(
+                [preprocess(b, channels) for _, b in iter_batches(images, 1024)]
+                or [np.empty((0, *preprocess.output_shape(images.shape[1:], channels)), np.float32)]
+            )
         bad = np.flatnonzero(~np.isfinite(images).all(axis=(1, 2, 3)))
         keep, more = resolve_nonfinite(bad, ids, preprocess.nan_policy, where)
         if not keep.all():
             images = images[keep]
-        images = np.concatenate(
-            [preprocess(b, channels) for _, b in iter_batches(images, 1024)]
-            or [np.empty((0, *preprocess.output_shape(images.shape[1:], channels)), np.float32)]
-        )
     removed += more
     labels = np.asarray(labels, dtype=np.int64)[keep]
     ids = np.asarray(ids, dtype=object)[keep]
@@ -115,22 +136,21 @@ def file_images(
     preprocess: Preprocess,
     channels: Sequence[str] | None = None,
     progress: bool = True,
-    eager_limit: int = EAGER_LIMIT_BYTES,
 ):
-    """Check that image files share one shape, then decode them (or wrap them lazily).
+    """Check that image files share one shape and wrap them in a lazy, preprocessing array.
 
     Returns
     -------
-    images : ndarray (N, H, W, C) float32, or FileImages
-        Raw pixels scaled to [0, 1] for 8-bit files; preprocessing is left to :func:`build`
-        for eager arrays and built into the lazy array.
+    images : FileImages
+        8-bit files are scaled to [0, 1]; :func:`build` reads them into memory
+        when they fit.
     channels : tuple of str
     scale : float or None
     """
     if not paths:
         return np.empty((0, 1, 1, 1), np.float32), tuple(channels or ("0",)), None
     first = image_shape(paths[0])
-    for p in tqdm(paths[1:], desc="checking images", unit="file", disable=not progress, leave=False):
+    for p in tqdm(paths[1:], desc="checking images", unit="file", disable=None if progress else True, leave=False):
         shape = image_shape(p)
         if shape != first:
             msg = (
@@ -140,23 +160,14 @@ def file_images(
             )
             raise ShapeMismatchError(msg)
     sample = read_image(paths[0])
-    scale = 1.0 / 255.0 if sample.dtype == np.uint8 else None
+    if sample.shape != first:
+        msg = f"{paths[0]}: header says {first} but the pixels are {sample.shape}"
+        raise ShapeMismatchError(msg)
+    eight_bit = sample.dtype == np.uint8
     if channels is None:
-        channels = ("R", "G", "B") if (scale and first[2] == 3) else tuple(map(str, range(first[2])))
-    if len(paths) * int(np.prod(first)) * 4 > eager_limit:
-        log.info("%d images are read lazily from their files (too large for memory)", len(paths))
-        lazy = FileImages(
-            paths, read_image, first, scale=scale, preprocess=preprocess, channel_names=channels
-        )
-        lazy.integer_source = scale is not None
-        return lazy, tuple(channels), scale
-    out = np.empty((len(paths), *first), dtype=np.float32)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        decoded = pool.map(read_image, paths)
-        for i, arr in enumerate(
-            tqdm(decoded, total=len(paths), desc="decoding", unit="img", disable=not progress)
-        ):
-            out[i] = arr
-    if scale is not None:
-        out *= np.float32(scale)
-    return out, tuple(channels), scale
+        channels = ("R", "G", "B") if (eight_bit and first[2] == 3) else tuple(map(str, range(first[2])))
+    images = FileImages(
+        paths, read_scaled, first, preprocess=preprocess, channel_names=channels
+    )
+    images.integer_source = eight_bit and not any(is_fits(p) for p in paths)
+    return images, tuple(channels), ("1/255 for 8-bit files" if eight_bit else None)

@@ -38,6 +38,14 @@ def read_image(path) -> np.ndarray:
     return _read_fits(path) if is_fits(path) else _read_raster(path)
 
 
+def read_scaled(path) -> np.ndarray:
+    """Like :func:`read_image`, with 8-bit pixels scaled to [0, 1] (float32)."""
+    arr = read_image(path)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) * np.float32(1.0 / 255.0)
+    return arr
+
+
 def image_shape(path) -> tuple[int, int, int]:
     """(H, W, C) of an image file from its header, without decoding the pixels."""
     path = Path(path)

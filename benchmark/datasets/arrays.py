@@ -145,7 +145,13 @@ class FileImages(LazyImages):
         super().__init__(len(self.paths), raw_shape, **kwargs)
 
     def _read(self, rows: np.ndarray) -> np.ndarray:
-        return np.stack([self.reader(self.paths[i]) for i in rows])
+        if len(rows) < 8:
+            return np.stack([self.reader(self.paths[i]) for i in rows])
+        from concurrent.futures import ThreadPoolExecutor
+
+        # image decoders release the GIL, so a few threads decode in parallel
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return np.stack(list(pool.map(self.reader, [self.paths[i] for i in rows])))
 
 
 def iter_batches(images, batch_size: int = 256) -> Iterator[tuple[int, np.ndarray]]:

@@ -94,6 +94,7 @@ def load(
         channels=channels,
         name=name or root.name,
         where=str(root),
+        progress=progress,
         removed=removed,
         extra={"scale": scale},
     )

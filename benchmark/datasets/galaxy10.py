@@ -67,5 +67,6 @@ def load(
         channels=("R", "G", "B"),
         name=name or f"galaxy10-{variant}",
         where=str(path),
+        progress=progress,
         extra={"variant": variant},
     )

@@ -132,6 +132,7 @@ def load(
         channels=channels,
         name=name or f"galaxy-zoo-{scheme}",
         where=str(root),
+        progress=progress,
         removed=removed + more,
         extra={"scale": scale, "scheme": scheme, "min_fraction": min_fraction},
     )

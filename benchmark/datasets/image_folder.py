@@ -128,5 +128,6 @@ def load(path, *, preprocess: Preprocess, progress: bool = True, name: str | Non
         channels=channels,
         name=name or root.name,
         where=str(root),
+        progress=progress,
         extra={"scale": scale},
     )

@@ -59,5 +59,6 @@ def load(
         channels=channels,
         name=name or "sdss-sn",
         where=str(path),
+        progress=progress,
     )
     return ds.relabel(scheme)

@@ -103,7 +103,7 @@ def write_store(
                 shuffle=True,
             )
             finite = True
-            with tqdm(total=n, desc=f"writing {path.name}", unit="img", disable=not progress) as bar:
+            with tqdm(total=n, desc=f"writing {path.name}", unit="img", disable=None if progress else True) as bar:
                 for start, batch in iter_batches(dataset.images, batch_size):
                     images[start : start + len(batch)] = batch
                     finite = finite and bool(np.isfinite(batch).all())
@@ -247,6 +247,7 @@ def load(path, *, preprocess=None, progress: bool = True, name: str | None = Non
         channels=ds.channels,
         name=name or ds.name,
         where=str(path),
+        progress=progress,
         removed=ds.provenance.get("removed", []),
         extra={"parent": ds.provenance, "parent_fingerprint": ds.fingerprint},
     )

@@ -162,7 +162,7 @@ def load(
         msg = "give labels either with catalog=... or with label_from=..., not both"
         raise ConfigError(msg)
     stamps, rows, n_padded = [], [], 0
-    for alert in tqdm(_records(files), desc="alerts", unit="alert", disable=not progress):
+    for alert in tqdm(_records(files), desc="alerts", unit="alert", disable=None if progress else True):
         planes = []
         for key in CUTOUTS:
             img, padded = _cutout(alert, key, str(path))
@@ -210,6 +210,7 @@ def load(
         channels=CHANNELS,
         name=name or "ztf-alerts",
         where=str(path),
+        progress=progress,
         extra={"padded_cutouts": n_padded, "label_from": label_from, "threshold": threshold},
     )
 

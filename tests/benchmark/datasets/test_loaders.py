@@ -1,0 +1,219 @@
+"""Every loader on small files written in its real format, through the public API."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark import datasets, errors
+from benchmark.datasets.galaxy_zoo import VOTE_COLUMNS
+from benchmark.datasets.taxonomy import GALAXY10_DECALS, GALAXY10_SDSS
+
+import formats
+
+
+def test_galaxy10_sdss(tmp_path):
+    path = formats.write_galaxy10(tmp_path / "Galaxy10.h5", n=20)
+    assert datasets.detect(path) == "galaxy10"
+    ds = datasets.load(path)
+    assert ds.shape == (20, 69, 69, 3) and ds.images.dtype == np.float32
+    assert ds.classes == GALAXY10_SDSS.classes("original")
+    assert ds.counts()["Smooth, Cigar shaped"] == 2
+    assert 0.0 <= float(np.min(ds.images)) and float(np.max(ds.images)) <= 1.0
+    assert ds.relabel("coarse").classes == ("Smooth", "Disk")
+
+
+def test_galaxy10_decals_meta_and_lazy(tmp_path, monkeypatch):
+    from benchmark.datasets import _build
+
+    monkeypatch.setattr(_build, "EAGER_LIMIT_BYTES", 1000)
+    path = formats.write_galaxy10(tmp_path / "Galaxy10_DECals.h5", n=10, size=256, decals=True)
+    ds = datasets.load(path)
+    assert ds.name == "galaxy10-decals" and ds.classes == GALAXY10_DECALS.classes("original")
+    assert ds.shape == (10, 256, 256, 3)
+    assert isinstance(ds.images, datasets.arrays.LazyImages)
+    assert {"ra", "dec", "redshift", "pxscale"} <= set(ds.meta.columns)
+    np.testing.assert_allclose(ds.meta["pxscale"], 0.262)
+    small = datasets.load(path, resize=64)
+    assert small.shape == (10, 64, 64, 3)
+
+
+def test_sdss_sn_schemes(tmp_path):
+    path = formats.write_sdss_sn(tmp_path / "sdss.h5", n=30)
+    assert datasets.detect(path) == "sdss-sn"
+    ds = datasets.load(path)
+    assert ds.shape == (30, 69, 69, 3) and ds.channels == ("g", "r", "i")
+    assert ds.classes[0] == "Artefact" and ds.classes[9] == "SN Gold"
+    binary = datasets.load(path, scheme="binary")
+    assert binary.counts() == {"Not-Real": 9, "Real": 21}
+    visual = datasets.load(path, scheme="visual", loader="sdss-sn")
+    assert visual.counts() == {"Artefact": 3, "Dipole/Saturated": 6, "Real": 21}
+
+
+def test_galaxy_zoo_schemes(tmp_path):
+    root = formats.write_galaxy_zoo(tmp_path / "gz", n=12)
+    assert datasets.detect(root) == "galaxy-zoo"
+    se = datasets.load(root)
+    assert se.classes == ("elliptical", "spiral")
+    assert se.counts() == {"elliptical": 6, "spiral": 6}  # ambiguous ones go to the larger fraction
+    assert list(se.meta.columns) == VOTE_COLUMNS and len(VOTE_COLUMNS) == 37
+    assert se.shape == (12, 24, 24, 3)
+    gz4 = datasets.load(root, scheme="gz4")
+    assert gz4.classes == ("edge-on", "face-on spiral", "elliptical", "merger")
+    assert gz4.counts() == {"edge-on": 3, "face-on spiral": 3, "elliptical": 3, "merger": 0}
+    assert gz4.provenance["removed"][0]["count"] == 3
+    pure = datasets.load(root, scheme="spiral-elliptical", min_fraction=0.9)
+    assert len(pure) == 9
+    votes = datasets.load(root, scheme="votes")
+    assert len(votes) == 12 and votes.meta["Class1.1"].iloc[0] == pytest.approx(0.97)
+
+
+def test_galaxy_zoo_missing_images_are_counted(tmp_path):
+    root = formats.write_galaxy_zoo(tmp_path / "gz", n=8, image_folder=False)
+    (root / "100001.jpg").unlink()
+    ds = datasets.load(root)
+    assert len(ds) == 7
+    assert any("without an image file" in r["reason"] for r in ds.provenance["removed"])
+
+
+def test_image_folder_without_splits(tmp_path):
+    root = formats.write_image_folder(tmp_path / "imgs", classes=("spiral", "elliptical"), n=3)
+    (root / "spiral" / "notes.txt").write_text("not an image")
+    assert datasets.detect(root) == "image-folder"
+    ds = datasets.load(root)
+    assert ds.classes == ("elliptical", "spiral")
+    assert ds.counts() == {"elliptical": 3, "spiral": 3}
+    assert ds.predefined_split is None
+    assert ds.ids[0] == "elliptical/elliptical_0"
+
+
+def test_image_folder_with_split_folders(tmp_path):
+    root = tmp_path / "data"
+    formats.write_image_folder(root, n=2, parts=["train"])
+    formats.write_image_folder(root, n=1, parts=["valid"])
+    formats.write_image_folder(root, n=1, parts=["test"])
+    ds = datasets.load(root)
+    parts, counts = np.unique(ds.predefined_split, return_counts=True)
+    assert dict(zip(parts, counts.tolist())) == {"test": 2, "train": 4, "validation": 2}
+
+
+def test_image_folder_png_and_fits(tmp_path):
+    from astropy.io import fits
+    from PIL import Image
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    Image.fromarray(np.full((6, 6), 255, np.uint8)).save(tmp_path / "a" / "x.png")
+    fits.PrimaryHDU(np.ones((6, 6), np.float32) * 7).writeto(tmp_path / "b" / "y.fits")
+    ds = datasets.load(tmp_path)
+    assert ds.shape == (2, 6, 6, 1)
+    np.testing.assert_allclose(ds.images[0], 1.0)  # 8-bit scaled to [0, 1]
+    np.testing.assert_allclose(ds.images[1], 7.0)  # FITS kept in its units
+
+
+def test_catalog_loader(tmp_path):
+    root = formats.write_catalog(tmp_path / "imgs", n=8)
+    ds = datasets.load(
+        root,
+        loader="catalog",
+        catalog=str(root / "labels.csv"),
+        id_column="OBJID",
+        label_column="CLASS",
+        pattern="{id}.jpeg",
+    )
+    assert ds.classes == ("galaxy", "star")
+    assert ds.counts() == {"galaxy": 4, "star": 4}
+    assert list(ds.ids[:2]) == ["obj000", "obj001"]
+    assert list(ds.meta.columns) == ["MAG"]
+    ordered = datasets.load(
+        root, loader="catalog", catalog="labels.csv", id_column="OBJID",
+        label_column="CLASS", pattern="{id}.jpeg", class_names=["star", "galaxy"],
+    )
+    assert ordered.classes == ("star", "galaxy") and ordered.labels[1] == 0
+
+
+def test_catalog_missing_files(tmp_path):
+    root = formats.write_catalog(tmp_path / "imgs", n=6)
+    (root / "obj002.jpeg").unlink()
+    kw = dict(loader="catalog", catalog="labels.csv", id_column="OBJID", label_column="CLASS",
+              pattern="{id}.jpeg")
+    with pytest.raises(errors.MissingPathError, match=r"obj002.jpeg: image file not found \(1 of 6"):
+        datasets.load(root, **kw)
+    ds = datasets.load(root, missing="skip", **kw)
+    assert len(ds) == 5 and ds.provenance["removed"][0]["count"] == 1
+
+
+def test_fits_stamps_header_labels(tmp_path):
+    root = formats.write_fits_stamps(tmp_path / "stamps", n=6)
+    assert datasets.detect(root) == "fits-stamps"
+    ds = datasets.load(root)
+    assert ds.shape == (6, 21, 21, 3)
+    assert ds.channels == ("G", "R", "I")
+    assert ds.classes == ("bogus", "real") and ds.counts() == {"bogus": 3, "real": 3}
+    assert ds.ids[0] == "stamp00"
+    only_r = datasets.load(root, channels=["R"])
+    assert only_r.shape == (6, 21, 21, 1)
+
+
+def test_fits_stamps_cube_with_catalog(tmp_path):
+    from astropy.io import fits
+
+    root = tmp_path / "cubes"
+    root.mkdir()
+    for i in range(4):
+        fits.PrimaryHDU(np.full((2, 5, 5), i, np.float32)).writeto(root / f"c{i}.fits")
+    pd.DataFrame({"name": [f"c{i}" for i in range(4)], "kind": [0, 1, 1, 0]}).to_csv(
+        root / "cat.csv", index=False
+    )
+    ds = datasets.load(
+        root, loader="fits-stamps", catalog="cat.csv", id_column="name", label_column="kind",
+        class_names="bogus,real",
+    )
+    assert ds.shape == (4, 5, 5, 2)
+    assert ds.labels.tolist() == [0, 1, 1, 0] and ds.classes == ("bogus", "real")
+    np.testing.assert_allclose(ds.images[3], 3.0)
+
+
+def test_ztf_parquet(tmp_path):
+    path = formats.write_ztf_parquet(tmp_path / "alerts.parquet", n=5, edge=2)
+    assert datasets.detect(path) == "ztf-alerts"
+    ds = datasets.load(path)
+    assert ds.shape == (5, 63, 63, 3)
+    assert ds.channels == ("science", "reference", "difference")
+    assert ds.counts() == {"unlabelled": 5}
+    assert {"magpsf", "fwhm", "rb", "drb", "objectId", "candid"} <= set(ds.meta.columns)
+    assert ds.ids[0] == "1000"
+    assert np.isfinite(ds.images).all()  # the padded edge cutout was filled
+    assert ds.provenance["padded_cutouts"] == 3
+    labelled = datasets.load(path, label_from="drb")
+    assert labelled.classes == ("bogus", "real") and labelled.labels.tolist() == [0, 1, 0, 1, 0]
+    with pytest.raises(errors.NonFiniteError, match="1 image"):
+        datasets.load(path, nan_policy="raise")
+    assert len(datasets.load(path, nan_policy="drop")) == 4
+
+
+def test_ztf_avro_with_catalog(tmp_path):
+    path = formats.write_ztf_avro(tmp_path / "alerts.avro", n=4)
+    pd.DataFrame({"candid": [1000, 1001, 1002, 1003], "label": ["real", "bogus", "real", "real"]}).to_csv(
+        tmp_path / "vetting.csv", index=False
+    )
+    assert datasets.detect(path) == "ztf-alerts"
+    ds = datasets.load(path, catalog=str(tmp_path / "vetting.csv"))
+    assert ds.counts() == {"bogus": 1, "real": 3}
+    assert ds.meta["magpsf"].between(18, 19).all()
+
+
+def test_ztf_cutout_pixels_round_trip(tmp_path):
+    alerts = formats.ztf_alerts(1)
+    path = tmp_path / "one.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(alerts), path)
+    import gzip
+    import io
+
+    from astropy.io import fits
+
+    expected = fits.getdata(io.BytesIO(gzip.decompress(alerts[0]["cutoutDifference"]["stampData"])))
+    ds = datasets.load(path)
+    np.testing.assert_allclose(ds.images[0, :, :, 2], expected)
