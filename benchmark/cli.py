@@ -103,12 +103,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the message."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def _setup_logging(quiet: bool) -> None:
+    for name in ("benchmark", "features", "baselines", "deep", "reports"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING if quiet else logging.INFO)
+        if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            logger.addHandler(handler)
+            logger.propagate = False
+
+
 def _load(args):
     from . import datasets
 
+    loader = args.loader
+    if loader is None and args.source not in datasets.DATASETS:
+        loader = datasets.detect(args.source)
+        if not args.quiet:
+            print(f"format: {loader} (detected; override with --loader)", file=sys.stderr)
     return datasets.load(
         args.source,
-        loader=args.loader,
+        loader=loader,
         scheme=args.scheme,
         drop_classes=args.drop_classes,
         progress=not args.quiet,
@@ -183,11 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(message)s",
-        stream=sys.stderr,
-    )
+    _setup_logging(args.quiet)
     try:
         if args.command == "list":
             return _cmd_list(args)

@@ -183,14 +183,17 @@ def _split(dataset, train, val, test, *, seed, method, fractions) -> Split:
         fingerprint=dataset.fingerprint,
         dataset=dataset.name,
         fractions=fractions,
-        ids={p: dataset.ids[np.asarray(ix, dtype=np.int64)].tolist() for p, ix in zip(PARTS, (train, val, test))},
+        ids={
+            p: dataset.ids[np.asarray(ix, dtype=np.int64)].tolist()
+            for p, ix in zip(PARTS, (train, val, test))
+        },
     )
 
 
 def train_val_test(
     dataset: Dataset, *, seed: int = 0, test_size: float = 0.25, val_size: float = 0.30
 ) -> Split:
-    """Stratified split: ``test_size`` of all samples for test, ``val_size`` of the rest for validation.
+    """Stratified split: ``test_size`` of all samples for test, ``val_size`` of the rest for val.
 
     Parameters
     ----------
@@ -212,7 +215,7 @@ def train_val_test(
 
 
 def kfold(dataset: Dataset, *, k: int = 5, seed: int = 0, val_size: float = 0.30) -> list[Split]:
-    """``k`` stratified folds: fold ``i`` tests on the ``i``-th part, validation carved from the rest."""
+    """``k`` stratified folds: fold ``i`` tests on part ``i``; validation comes from the rest."""
     from sklearn.model_selection import StratifiedKFold
 
     if int(k) < 2:
@@ -230,7 +233,9 @@ def kfold(dataset: Dataset, *, k: int = 5, seed: int = 0, val_size: float = 0.30
         train, val = _stratified(rest, labels, val_size, rng)
         fractions = {"k": int(k), "fold": i, "val_size": val_size}
         out.append(
-            _split(dataset, train, val, np.sort(test), seed=seed, method="kfold", fractions=fractions)
+            _split(
+                dataset, train, val, np.sort(test), seed=seed, method="kfold", fractions=fractions
+            )
         )
     return out
 

@@ -10,7 +10,18 @@ import pytest
 from benchmark.datasets import Dataset
 from benchmark.datasets.taxonomy import SDSS_SN
 
-_LIBS = ["numpy", "scipy", "pandas", "sklearn", "xgboost", "astropy", "photutils", "h5py", "PIL", "pyarrow"]
+_LIBS = [
+    "numpy",
+    "scipy",
+    "pandas",
+    "sklearn",
+    "xgboost",
+    "astropy",
+    "photutils",
+    "h5py",
+    "PIL",
+    "pyarrow",
+]
 
 
 def pytest_report_header(config):

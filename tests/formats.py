@@ -99,7 +99,11 @@ def write_catalog(root, n=8, pattern="{id}.jpeg", size=(16, 16)):
     for i, oid in enumerate(ids):
         write_jpeg(root / pattern.replace("{id}", oid), size, seed=i)
     table = pd.DataFrame(
-        {"OBJID": ids, "CLASS": ["star" if i % 2 else "galaxy" for i in range(n)], "MAG": np.arange(n) + 18.0}
+        {
+            "OBJID": ids,
+            "CLASS": ["star" if i % 2 else "galaxy" for i in range(n)],
+            "MAG": np.arange(n) + 18.0,
+        }
     )
     table.to_csv(root / "labels.csv", index=False)
     return root
@@ -147,7 +151,9 @@ def ztf_alerts(n=5, seed=0, edge=None):
             shape = (63, 62) if edge is not None and i == edge else (63, 63)
             data = r.normal(size=shape)
             cutouts[key] = {"fileName": f"candid{i}_{key}.fits.gz", "stampData": _gz_fits(data)}
-        alerts.append({"objectId": f"ZTF20aaa{i:04d}", "candid": 1000 + i, "candidate": cand, **cutouts})
+        alerts.append(
+            {"objectId": f"ZTF20aaa{i:04d}", "candid": 1000 + i, "candidate": cand, **cutouts}
+        )
     return alerts
 
 
@@ -181,8 +187,14 @@ def write_ztf_avro(path, n=5, **kw):
                     "name": "candidate",
                     "fields": [
                         {"name": k, "type": t}
-                        for k, t in [("jd", "double"), ("fid", "int"), ("magpsf", "float"),
-                                     ("fwhm", "float"), ("rb", "float"), ("drb", "float")]
+                        for k, t in [
+                            ("jd", "double"),
+                            ("fid", "int"),
+                            ("magpsf", "float"),
+                            ("fwhm", "float"),
+                            ("rb", "float"),
+                            ("drb", "float"),
+                        ]
                     ],
                 },
             },

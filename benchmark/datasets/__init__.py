@@ -46,13 +46,27 @@ log = logging.getLogger(__name__)
 #: File formats, by loader name.
 LOADERS = Registry("loader")
 LOADERS.add("hdf5", "benchmark.datasets.store:load", help="astrobench canonical HDF5 store")
-LOADERS.add("galaxy10", "benchmark.datasets.galaxy10:load", help="astroNN Galaxy10 SDSS / DECaLS HDF5")
-LOADERS.add("sdss-sn", "benchmark.datasets.sdss_sn:load", help="SDSS-II SN hand-scanning stamps HDF5")
-LOADERS.add("galaxy-zoo", "benchmark.datasets.galaxy_zoo:load", help="Kaggle Galaxy Challenge JPEGs + vote CSV")
-LOADERS.add("image-folder", "benchmark.datasets.image_folder:load", help="class-per-subfolder JPEG/PNG/FITS")
-LOADERS.add("catalog", "benchmark.datasets.catalog:load", help="CSV of id + label and an image folder")
+LOADERS.add(
+    "galaxy10", "benchmark.datasets.galaxy10:load", help="astroNN Galaxy10 SDSS / DECaLS HDF5"
+)
+LOADERS.add(
+    "sdss-sn", "benchmark.datasets.sdss_sn:load", help="SDSS-II SN hand-scanning stamps HDF5"
+)
+LOADERS.add(
+    "galaxy-zoo",
+    "benchmark.datasets.galaxy_zoo:load",
+    help="Kaggle Galaxy Challenge JPEGs + vote CSV",
+)
+LOADERS.add(
+    "image-folder", "benchmark.datasets.image_folder:load", help="class-per-subfolder JPEG/PNG/FITS"
+)
+LOADERS.add(
+    "catalog", "benchmark.datasets.catalog:load", help="CSV of id + label and an image folder"
+)
 LOADERS.add("fits-stamps", "benchmark.datasets.fits_stamps:load", help="one FITS cutout per stamp")
-LOADERS.add("ztf-alerts", "benchmark.datasets.ztf_alerts:load", help="ZTF alert packets (Parquet/Avro)")
+LOADERS.add(
+    "ztf-alerts", "benchmark.datasets.ztf_alerts:load", help="ZTF alert packets (Parquet/Avro)"
+)
 
 #: Per-loader defaults of the shared preprocessing options.
 PREPROCESS_DEFAULTS = {"ztf-alerts": {"nan_policy": "fill"}}

@@ -44,7 +44,9 @@ def resolve_nonfinite(bad: np.ndarray, ids: Sequence[str], policy: str, where: s
     keep = np.ones(len(ids), dtype=bool)
     if bad.size == 0 or policy == "fill":
         if bad.size:
-            log.info("%s: %d images with NaN/inf pixels filled (nan_policy='fill')", where, bad.size)
+            log.info(
+                "%s: %d images with NaN/inf pixels filled (nan_policy='fill')", where, bad.size
+            )
         return keep, []
     if policy == "raise":
         msg = (
@@ -58,7 +60,9 @@ def resolve_nonfinite(bad: np.ndarray, ids: Sequence[str], policy: str, where: s
 
 def _materialize(images: LazyImages, progress: bool) -> np.ndarray:
     out = np.empty(images.shape, dtype=np.float32)
-    with tqdm(total=len(images), desc="reading", unit="img", disable=None if progress else True) as bar:
+    with tqdm(
+        total=len(images), desc="reading", unit="img", disable=None if progress else True
+    ) as bar:
         for start, batch in iter_batches(images, 256):
             out[start : start + len(batch)] = batch
             bar.update(len(batch))
@@ -150,7 +154,13 @@ def file_images(
     if not paths:
         return np.empty((0, 1, 1, 1), np.float32), tuple(channels or ("0",)), None
     first = image_shape(paths[0])
-    for p in tqdm(paths[1:], desc="checking images", unit="file", disable=None if progress else True, leave=False):
+    for p in tqdm(
+        paths[1:],
+        desc="checking images",
+        unit="file",
+        disable=None if progress else True,
+        leave=False,
+    ):
         shape = image_shape(p)
         if shape != first:
             msg = (
@@ -165,9 +175,9 @@ def file_images(
         raise ShapeMismatchError(msg)
     eight_bit = sample.dtype == np.uint8
     if channels is None:
-        channels = ("R", "G", "B") if (eight_bit and first[2] == 3) else tuple(map(str, range(first[2])))
-    images = FileImages(
-        paths, read_scaled, first, preprocess=preprocess, channel_names=channels
-    )
+        channels = (
+            ("R", "G", "B") if (eight_bit and first[2] == 3) else tuple(map(str, range(first[2])))
+        )
+    images = FileImages(paths, read_scaled, first, preprocess=preprocess, channel_names=channels)
     images.integer_source = eight_bit and not any(is_fits(p) for p in paths)
     return images, tuple(channels), ("1/255 for 8-bit files" if eight_bit else None)

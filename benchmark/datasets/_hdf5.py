@@ -50,7 +50,9 @@ def read_columns(path, label_key: str, skip=("images",)):
             raise ShapeMismatchError(msg)
         labels = np.asarray(f[label_key][()]).reshape(-1)
         if len(labels) != n:
-            msg = f"{path}: {n} images but {len(labels)} labels in {label_key!r}; lengths must match"
+            msg = (
+                f"{path}: {n} images but {len(labels)} labels in {label_key!r}; lengths must match"
+            )
             raise ShapeMismatchError(msg)
         meta = {}
         for key in f:

@@ -58,7 +58,9 @@ def image_shape(path) -> tuple[int, int, int]:
             w, h = im.size
             bands = 3 if im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr") else len(im.getbands())
     except (UnidentifiedImageError, OSError) as exc:
-        msg = f"{path}: unreadable or corrupt image ({exc.__class__.__name__}); replace or remove it"
+        msg = (
+            f"{path}: unreadable or corrupt image ({exc.__class__.__name__}); replace or remove it"
+        )
         raise CorruptFileError(msg) from None
     return (h, w, bands)
 

@@ -222,7 +222,9 @@ class Dataset:
         labels = out.base_labels.copy()
         labels[labels >= 0] = remap[labels[labels >= 0]]
         return out._replace(
-            labels=labels, taxonomy=self.taxonomy.keep_base_classes(keep_base), provenance=provenance
+            labels=labels,
+            taxonomy=self.taxonomy.keep_base_classes(keep_base),
+            provenance=provenance,
         )
 
     def materialize(self) -> Dataset:

@@ -103,7 +103,9 @@ def write_store(
                 shuffle=True,
             )
             finite = True
-            with tqdm(total=n, desc=f"writing {path.name}", unit="img", disable=None if progress else True) as bar:
+            with tqdm(
+                total=n, desc=f"writing {path.name}", unit="img", disable=None if progress else True
+            ) as bar:
                 for start, batch in iter_batches(dataset.images, batch_size):
                     images[start : start + len(batch)] = batch
                     finite = finite and bool(np.isfinite(batch).all())
@@ -117,7 +119,9 @@ def write_store(
             f.attrs["scheme"] = dataset.scheme
             f.attrs["channels"] = json.dumps(list(dataset.channels))
             f.attrs["taxonomy"] = dataset.taxonomy.to_json()
-            f.attrs["provenance"] = json.dumps({**dataset.provenance, "finite": finite}, default=str)
+            f.attrs["provenance"] = json.dumps(
+                {**dataset.provenance, "finite": finite}, default=str
+            )
             f.attrs["fingerprint"] = dataset.fingerprint
         os.replace(tmp, path)
     finally:
@@ -196,7 +200,8 @@ def read_store(path, *, lazy: bool = True) -> Dataset:
         if missing or f.attrs.get("format") != FORMAT:
             found = ", ".join(sorted(f.keys())) or "none"
             msg = (
-                f"{path}: not an astrobench store (missing {', '.join(missing) or 'format attribute'}"
+                f"{path}: not an astrobench store "
+                f"(missing {', '.join(missing) or 'format attribute'}"
                 f"; keys found: {found}); convert it with `python -m benchmark data prepare`"
             )
             raise DataFormatError(msg)
@@ -233,9 +238,7 @@ def load(path, *, preprocess=None, progress: bool = True, name: str | None = Non
         if name:
             ds.name = name
         return ds
-    images = HDF5Images(
-        str(path), "images", preprocess=preprocess, channel_names=ds.channels
-    )
+    images = HDF5Images(str(path), "images", preprocess=preprocess, channel_names=ds.channels)
     images.integer_source = bool(ds.provenance.get("finite", False))
     out = build(
         images,

@@ -81,7 +81,11 @@ def _records(files: list[Path]):
                     f"columns found: {', '.join(pf.schema_arrow.names)}"
                 )
                 raise DataFormatError(msg)
-            cols = [c for c in ("objectId", "candid", "candidate", *CUTOUTS) if c in pf.schema_arrow.names]
+            cols = [
+                c
+                for c in ("objectId", "candid", "candidate", *CUTOUTS)
+                if c in pf.schema_arrow.names
+            ]
             for batch in pf.iter_batches(batch_size=512, columns=cols):
                 yield from batch.to_pylist()
         else:
@@ -162,7 +166,9 @@ def load(
         msg = "give labels either with catalog=... or with label_from=..., not both"
         raise ConfigError(msg)
     stamps, rows, n_padded = [], [], 0
-    for alert in tqdm(_records(files), desc="alerts", unit="alert", disable=None if progress else True):
+    for alert in tqdm(
+        _records(files), desc="alerts", unit="alert", disable=None if progress else True
+    ):
         planes = []
         for key in CUTOUTS:
             img, padded = _cutout(alert, key, str(path))

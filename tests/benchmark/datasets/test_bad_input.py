@@ -1,5 +1,6 @@
 """Each kind of bad input gives one clear message (API exception type and CLI line)."""
 
+import formats
 import h5py
 import numpy as np
 import pytest
@@ -16,8 +17,6 @@ from benchmark.errors import (
     ShapeMismatchError,
     UnknownNameError,
 )
-
-import formats
 
 
 def cli_error(capsys, *argv):
@@ -43,7 +42,9 @@ def test_hdf5_without_expected_keys_names_found_keys(tmp_path, capsys):
         f["target"] = [0, 1]
     with pytest.raises(DataFormatError, match=r"unrecognised keys \(pixels, target\)"):
         datasets.load(path)
-    with pytest.raises(DataFormatError, match=r"missing key\(s\) images, ans; keys found: pixels, target"):
+    with pytest.raises(
+        DataFormatError, match=r"missing key\(s\) images, ans; keys found: pixels, target"
+    ):
         datasets.load(path, loader="galaxy10")
     code, line = cli_error(capsys, "data", "info", path, "--loader", "sdss-sn")
     assert code == 2 and "keys found: pixels, target" in line
@@ -88,7 +89,9 @@ def test_truncated_image_names_the_file(tmp_path):
 
 def test_nan_pixels_error_by_default_and_policies(tmp_path, capsys):
     root = formats.write_fits_stamps(tmp_path / "stamps", n=4, nan_in=1)
-    with pytest.raises(NonFiniteError, match=r"1 image\(s\) contain NaN or inf pixels \(first: id 'stamp01'\)"):
+    with pytest.raises(
+        NonFiniteError, match=r"1 image\(s\) contain NaN or inf pixels \(first: id 'stamp01'\)"
+    ):
         datasets.load(root)
     code, line = cli_error(capsys, "data", "info", root)
     assert code == 2 and "nan_policy=fill" in line
@@ -123,7 +126,9 @@ def test_empty_class_folder(tmp_path, capsys):
 
 
 def test_unknown_loader_lists_valid(tmp_path, capsys):
-    with pytest.raises(UnknownNameError, match="unknown loader 'jpeg'; valid names: catalog, fits-stamps"):
+    with pytest.raises(
+        UnknownNameError, match="unknown loader 'jpeg'; valid names: catalog, fits-stamps"
+    ):
         datasets.load(tmp_path, loader="jpeg")
     code, line = cli_error(capsys, "data", "info", tmp_path, "--loader", "jpeg")
     assert code == 2 and "valid names:" in line and "ztf-alerts" in line
@@ -142,21 +147,45 @@ def test_unknown_scheme_lists_valid(tmp_path, capsys):
 
 def test_unknown_class_name_lists_valid(tmp_path, capsys):
     root = formats.write_catalog(tmp_path / "imgs", n=4)
-    kw = dict(loader="catalog", catalog="labels.csv", id_column="OBJID", label_column="CLASS",
-              pattern="{id}.jpeg")
-    with pytest.raises(UnknownNameError, match="unknown class name 'star'; valid classes: galaxy, quasar"):
+    kw = dict(
+        loader="catalog",
+        catalog="labels.csv",
+        id_column="OBJID",
+        label_column="CLASS",
+        pattern="{id}.jpeg",
+    )
+    with pytest.raises(
+        UnknownNameError, match="unknown class name 'star'; valid classes: galaxy, quasar"
+    ):
         datasets.load(root, class_names=["galaxy", "quasar"], **kw)
     with pytest.raises(UnknownNameError, match="unknown class 'comet'"):
         datasets.load(root, drop_classes=["comet"], **kw)
-    code, line = cli_error(capsys, "data", "info", root, "--loader", "catalog", "-p", "catalog=labels.csv",
-                           "-p", "id_column=OBJID", "-p", "label_column=CLASS", "-p", "pattern={id}.jpeg",
-                           "--drop-classes", "comet")
+    code, line = cli_error(
+        capsys,
+        "data",
+        "info",
+        root,
+        "--loader",
+        "catalog",
+        "-p",
+        "catalog=labels.csv",
+        "-p",
+        "id_column=OBJID",
+        "-p",
+        "label_column=CLASS",
+        "-p",
+        "pattern={id}.jpeg",
+        "--drop-classes",
+        "comet",
+    )
     assert code == 2 and "comet" in line
 
 
 def test_unknown_loader_parameter(tmp_path, capsys):
     root = formats.write_image_folder(tmp_path / "imgs", n=2)
-    with pytest.raises(ConfigError, match="unknown parameter 'catalogue' for loader 'image-folder'"):
+    with pytest.raises(
+        ConfigError, match="unknown parameter 'catalogue' for loader 'image-folder'"
+    ):
         datasets.load(root, catalogue="x.csv")
     code, line = cli_error(capsys, "data", "info", root, "-p", "catalogue=x.csv")
     assert code == 2 and "catalogue" in line
@@ -165,7 +194,9 @@ def test_unknown_loader_parameter(tmp_path, capsys):
 def test_catalog_without_the_named_column(tmp_path):
     root = formats.write_catalog(tmp_path / "imgs", n=4)
     with pytest.raises(DataFormatError, match="no column 'ID'; columns found: OBJID, CLASS, MAG"):
-        datasets.load(root, loader="catalog", catalog="labels.csv", id_column="ID", label_column="CLASS")
+        datasets.load(
+            root, loader="catalog", catalog="labels.csv", id_column="ID", label_column="CLASS"
+        )
 
 
 def test_undetectable_format(tmp_path, capsys):

@@ -70,11 +70,15 @@ def test_fingerprint_depends_on_pixels_labels_and_ids(sdss_dataset):
     fp = sdss_dataset.fingerprint
     images = sdss_dataset.images.copy()
     images[0, 0, 0, 0] += 1e-3
-    assert Dataset(images, sdss_dataset.base_labels, SDSS_SN, ids=sdss_dataset.ids).fingerprint != fp
+    assert (
+        Dataset(images, sdss_dataset.base_labels, SDSS_SN, ids=sdss_dataset.ids).fingerprint != fp
+    )
     labels = sdss_dataset.base_labels.copy()
     labels[0] = 1
     assert Dataset(sdss_dataset.images, labels, SDSS_SN, ids=sdss_dataset.ids).fingerprint != fp
-    same = Dataset(sdss_dataset.images.copy(), sdss_dataset.base_labels, SDSS_SN, ids=sdss_dataset.ids)
+    same = Dataset(
+        sdss_dataset.images.copy(), sdss_dataset.base_labels, SDSS_SN, ids=sdss_dataset.ids
+    )
     assert same.fingerprint == fp
 
 

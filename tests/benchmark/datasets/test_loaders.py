@@ -1,5 +1,6 @@
 """Every loader on small files written in its real format, through the public API."""
 
+import formats
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,8 +8,6 @@ import pytest
 from benchmark import datasets, errors
 from benchmark.datasets.galaxy_zoo import VOTE_COLUMNS
 from benchmark.datasets.taxonomy import GALAXY10_DECALS, GALAXY10_SDSS
-
-import formats
 
 
 def test_galaxy10_sdss(tmp_path):
@@ -125,8 +124,13 @@ def test_catalog_loader(tmp_path):
     assert list(ds.ids[:2]) == ["obj000", "obj001"]
     assert list(ds.meta.columns) == ["MAG"]
     ordered = datasets.load(
-        root, loader="catalog", catalog="labels.csv", id_column="OBJID",
-        label_column="CLASS", pattern="{id}.jpeg", class_names=["star", "galaxy"],
+        root,
+        loader="catalog",
+        catalog="labels.csv",
+        id_column="OBJID",
+        label_column="CLASS",
+        pattern="{id}.jpeg",
+        class_names=["star", "galaxy"],
     )
     assert ordered.classes == ("star", "galaxy") and ordered.labels[1] == 0
 
@@ -134,9 +138,16 @@ def test_catalog_loader(tmp_path):
 def test_catalog_missing_files(tmp_path):
     root = formats.write_catalog(tmp_path / "imgs", n=6)
     (root / "obj002.jpeg").unlink()
-    kw = dict(loader="catalog", catalog="labels.csv", id_column="OBJID", label_column="CLASS",
-              pattern="{id}.jpeg")
-    with pytest.raises(errors.MissingPathError, match=r"obj002.jpeg: image file not found \(1 of 6"):
+    kw = dict(
+        loader="catalog",
+        catalog="labels.csv",
+        id_column="OBJID",
+        label_column="CLASS",
+        pattern="{id}.jpeg",
+    )
+    with pytest.raises(
+        errors.MissingPathError, match=r"obj002.jpeg: image file not found \(1 of 6"
+    ):
         datasets.load(root, **kw)
     ds = datasets.load(root, missing="skip", **kw)
     assert len(ds) == 5 and ds.provenance["removed"][0]["count"] == 1
@@ -165,7 +176,11 @@ def test_fits_stamps_cube_with_catalog(tmp_path):
         root / "cat.csv", index=False
     )
     ds = datasets.load(
-        root, loader="fits-stamps", catalog="cat.csv", id_column="name", label_column="kind",
+        root,
+        loader="fits-stamps",
+        catalog="cat.csv",
+        id_column="name",
+        label_column="kind",
         class_names="bogus,real",
     )
     assert ds.shape == (4, 5, 5, 2)
@@ -193,9 +208,9 @@ def test_ztf_parquet(tmp_path):
 
 def test_ztf_avro_with_catalog(tmp_path):
     path = formats.write_ztf_avro(tmp_path / "alerts.avro", n=4)
-    pd.DataFrame({"candid": [1000, 1001, 1002, 1003], "label": ["real", "bogus", "real", "real"]}).to_csv(
-        tmp_path / "vetting.csv", index=False
-    )
+    pd.DataFrame(
+        {"candid": [1000, 1001, 1002, 1003], "label": ["real", "bogus", "real", "real"]}
+    ).to_csv(tmp_path / "vetting.csv", index=False)
     assert datasets.detect(path) == "ztf-alerts"
     ds = datasets.load(path, catalog=str(tmp_path / "vetting.csv"))
     assert ds.counts() == {"bogus": 1, "real": 3}

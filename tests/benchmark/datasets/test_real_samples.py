@@ -1,0 +1,50 @@
+"""The real samples in ../shared/data (skipped where the folder is absent)."""
+
+import numpy as np
+import pytest
+from formats import SHARED_DATA
+
+from benchmark import datasets
+from benchmark.cli import main
+from benchmark.splits import make_split
+
+GZ2 = SHARED_DATA / "gz2_spirals"
+ZTF = SHARED_DATA / "ztf_alerts" / "ztf_alerts_sample.parquet"
+
+
+@pytest.mark.skipif(not GZ2.is_dir(), reason="../shared/data/gz2_spirals is not present")
+def test_gz2_spirals_counts_and_predefined_split():
+    assert datasets.detect(GZ2) == "image-folder"
+    ds = datasets.load(GZ2, progress=False)  # 2,000 x 424 x 424 x 3: too big, read lazily
+    assert ds.shape == (2000, 424, 424, 3)
+    assert ds.classes == ("non_spirals", "spirals")
+    assert ds.counts() == {"non_spirals": 1000, "spirals": 1000}
+    parts, counts = np.unique(ds.predefined_split, return_counts=True)
+    assert dict(zip(parts, counts.tolist())) == {"train": 1400, "validation": 600}
+    first = ds.images[0]
+    assert first.shape == (424, 424, 3) and 0 <= first.min() and first.max() <= 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GZ2.is_dir(), reason="../shared/data/gz2_spirals is not present")
+def test_gz2_spirals_downsampled_split(capsys):
+    ds = datasets.load(GZ2, resize=32, progress=False)
+    assert ds.shape == (2000, 32, 32, 3) and isinstance(ds.images, np.ndarray)
+    split = make_split(ds, seed=0)
+    assert split.sizes() == {"train": 980, "val": 420, "test": 600}
+    assert set(ds.predefined_split[split.test]) == {"validation"}
+
+
+@pytest.mark.skipif(not ZTF.is_file(), reason="../shared/data/ztf_alerts is not present")
+def test_ztf_sample_loads(capsys):
+    assert datasets.detect(ZTF) == "ztf-alerts"
+    ds = datasets.load(ZTF, progress=False)
+    assert ds.shape == (67, 63, 63, 3)
+    assert ds.channels == ("science", "reference", "difference")
+    assert np.isfinite(ds.images).all()
+    assert ds.provenance["padded_cutouts"] == 3
+    assert ds.meta["drb"].between(0, 1).all() and len(ds.meta["objectId"].unique()) == 61
+    by_drb = datasets.load(ZTF, label_from="drb", progress=False)
+    assert sum(by_drb.counts().values()) == 67
+    assert main(["-q", "data", "info", str(ZTF)]) == 0
+    assert "67 x 63 x 63 x 3" in capsys.readouterr().out

@@ -1,0 +1,33 @@
+import sys
+
+import pytest
+
+from benchmark._registry import Registry
+from benchmark.errors import MissingDependencyError, UnknownNameError
+
+
+def test_lazy_import_and_unknown_names():
+    reg = Registry("thing")
+    reg.add("dec", "json:JSONDecoder", help="a decoder")
+    reg.add("gone", "astrobench_no_such_module:thing")
+    assert reg.names() == ["dec", "gone"] and "dec" in reg
+    assert reg.describe("dec") == "a decoder"
+    import json
+
+    assert reg.get("dec") is json.JSONDecoder
+    with pytest.raises(UnknownNameError, match="unknown thing 'x'; valid names: dec, gone"):
+        reg.get("x")
+    with pytest.raises(MissingDependencyError, match=r'pip install "astrobench\[all\]"'):
+        reg.get("gone")
+    with pytest.raises(ValueError, match="registered twice"):
+        reg.add("dec", "json:JSONEncoder")
+
+
+def test_listing_does_not_import_heavy_packages():
+    import baselines
+    import deep
+    import features
+    from benchmark import datasets
+
+    datasets.available_loaders(), features.available(), baselines.available(), deep.available()
+    assert "tensorflow" not in sys.modules and "keras" not in sys.modules
