@@ -115,10 +115,14 @@ class HDF5Images(LazyImages):
         if self._file is None:
             self._file = h5py.File(self.path, "r")
         data = self._file[self.key]
-        # contiguous runs are read as slices: much faster than fancy indexing in h5py
-        if rows[-1] - rows[0] + 1 == len(rows):
-            return data[int(rows[0]) : int(rows[-1]) + 1]
-        return data[rows]
+        lo, hi = int(rows[0]), int(rows[-1]) + 1
+        # h5py's fancy indexing is slow: read a dense span as one slice, else row by row
+        if hi - lo <= 2 * len(rows):
+            return data[lo:hi][rows - lo]
+        out = np.empty((len(rows), *data.shape[1:]), dtype=data.dtype)
+        for i, r in enumerate(rows):
+            data.read_direct(out, np.s_[int(r)], np.s_[i])
+        return out
 
     def __getstate__(self):
         state = self.__dict__.copy()

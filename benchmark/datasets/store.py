@@ -2,7 +2,8 @@
 
 Layout (``format = "astrobench-dataset"``, ``format_version = 1``)::
 
-    /images   float32 (N, H, W, C), chunked one image per chunk, gzip level 4
+    /images   float32 (N, H, W, C); contiguous, or with ``compression="gzip"`` chunked
+              one image per chunk, gzip level 4 + shuffle
     /labels   int64 (N,)   labels in the base scheme of the taxonomy, -1 = unlabelled
     /ids      utf-8 strings (N,)
     /meta/    one dataset per column (N,); attribute ``columns`` (JSON) keeps the order
@@ -55,6 +56,7 @@ def write_store(
     *,
     overwrite: bool = False,
     batch_size: int = 256,
+    compression: str | None = None,
     progress: bool = False,
 ) -> Path:
     """Write ``dataset`` to ``path`` in the canonical layout.
@@ -67,6 +69,10 @@ def write_store(
         Output file (conventionally ``*.h5``).
     overwrite : bool
         Replace an existing file. Without it an existing file is an error.
+    compression : {None, "gzip"}
+        ``None`` (default) stores the images contiguously: fastest to write and
+        to read at random. ``"gzip"`` compresses each image (smaller files for
+        images with empty sky or 8-bit sources, slower).
     progress : bool
         Show a progress bar.
 
@@ -93,15 +99,15 @@ def write_store(
     os.close(fd)
     try:
         with h5py.File(tmp, "w") as f:
-            images = f.create_dataset(
-                "images",
-                shape=(n, h, w, c),
-                dtype="<f4",
-                chunks=(1, h, w, c) if n else None,
-                compression="gzip",
-                compression_opts=4,
-                shuffle=True,
-            )
+            if compression not in (None, "gzip"):
+                msg = f"compression must be None or 'gzip', got {compression!r}"
+                raise ValueError(msg)
+            layout = {}
+            if compression == "gzip" and n:
+                layout = dict(
+                    chunks=(1, h, w, c), compression="gzip", compression_opts=4, shuffle=True
+                )
+            images = f.create_dataset("images", shape=(n, h, w, c), dtype="<f4", **layout)
             finite = True
             with tqdm(
                 total=n, desc=f"writing {path.name}", unit="img", disable=None if progress else True

@@ -34,8 +34,9 @@ def rich_dataset():
     )
 
 
-def test_round_trip_is_exact(tmp_path, rich_dataset):
-    path = write_store(rich_dataset, tmp_path / "rich.h5")
+@pytest.mark.parametrize("compression", [None, "gzip"])
+def test_round_trip_is_exact(tmp_path, rich_dataset, compression):
+    path = write_store(rich_dataset, tmp_path / "rich.h5", compression=compression)
     back = read_store(path, lazy=False)
     np.testing.assert_array_equal(back.images, rich_dataset.images)
     np.testing.assert_array_equal(back.base_labels, rich_dataset.base_labels)
@@ -123,6 +124,12 @@ def test_missing_keys_name_the_keys_found(tmp_path):
 def test_missing_store(tmp_path):
     with pytest.raises(MissingPathError, match="no such file"):
         read_store(tmp_path / "nope.h5")
+
+
+def test_bad_compression_leaves_nothing(tmp_path, rich_dataset):
+    with pytest.raises(ValueError, match="compression must be None or 'gzip'"):
+        write_store(rich_dataset, tmp_path / "x.h5", compression="zstd")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_not_hdf5(tmp_path):
