@@ -60,7 +60,17 @@ class LazyImages:
             rows = np.arange(n)[key]
         else:
             key = np.asarray(key)
-            rows = np.flatnonzero(key) if key.dtype == bool else key.astype(np.int64) % max(n, 1)
+            if key.dtype == bool:
+                if key.shape != (n,):
+                    msg = f"boolean index of shape {key.shape} does not match {n} images"
+                    raise IndexError(msg)
+                rows = np.flatnonzero(key)
+            else:
+                rows = key.astype(np.int64).reshape(-1)
+                if rows.size and (rows.max() >= n or rows.min() < -n):
+                    msg = f"index out of bounds for {n} images"
+                    raise IndexError(msg)
+                rows = rows % max(n, 1)
         if self._index is not None:
             rows = self._index[rows]
         return rows, scalar

@@ -240,12 +240,13 @@ def load(path, *, preprocess=None, progress: bool = True, name: str | None = Non
 
     preprocess = preprocess or Preprocess()
     ds = read_store(path, lazy=True)
-    if preprocess.is_identity and ds.provenance.get("finite", False):
-        if name:
-            ds.name = name
+    parent = ds.provenance
+    if preprocess.is_identity and parent.get("finite", False):
+        ds.provenance = {"parent": parent, "removed": parent.get("removed", [])}
+        ds.name = name or ds.name
         return ds
     images = HDF5Images(str(path), "images", preprocess=preprocess, channel_names=ds.channels)
-    images.integer_source = bool(ds.provenance.get("finite", False))
+    images.integer_source = bool(parent.get("finite", False))
     out = build(
         images,
         ds.base_labels,
@@ -257,7 +258,7 @@ def load(path, *, preprocess=None, progress: bool = True, name: str | None = Non
         name=name or ds.name,
         where=str(path),
         progress=progress,
-        removed=ds.provenance.get("removed", []),
-        extra={"parent": ds.provenance, "parent_fingerprint": ds.fingerprint},
+        removed=parent.get("removed", []),
+        extra={"parent": parent, "parent_fingerprint": ds.fingerprint},
     )
     return out.relabel(ds.scheme)

@@ -23,6 +23,16 @@ def test_lazy_import_and_unknown_names():
         reg.add("dec", "json:JSONEncoder")
 
 
+def test_register_decorator():
+    reg = Registry("model")
+
+    @reg.register("tiny")
+    def build_tiny():
+        """A tiny model."""
+
+    assert reg.get("tiny") is build_tiny and reg.describe("tiny") == "A tiny model."
+
+
 def test_listing_does_not_import_heavy_packages():
     import baselines
     import deep

@@ -81,6 +81,10 @@ def test_lazy_read_indexing(tmp_path, rich_dataset):
     np.testing.assert_array_equal(sub.subset([2]).images[0], ref[5])
     with pytest.raises(IndexError):
         lazy.images[12]
+    with pytest.raises(IndexError):
+        lazy.images[[0, 12]]
+    with pytest.raises(IndexError):
+        lazy.images[np.ones(5, dtype=bool)]
 
 
 def test_lazy_images_pickle(tmp_path, rich_dataset):
@@ -110,6 +114,9 @@ def test_store_loader_applies_preprocessing(tmp_path, rich_dataset):
     assert ds.shape == (12, 5, 5, 1) and ds.channels == ("r",)
     np.testing.assert_array_equal(ds.images[:, :, :, 0], rich_dataset.images[:, 2:7, 1:6, 1])
     assert ds.scheme == "visual"
+    plain = datasets.load(path)
+    assert plain.provenance["loader"] == "hdf5"
+    assert plain.provenance["parent"]["loader"] == "test"  # the stored provenance is kept
 
 
 def test_missing_keys_name_the_keys_found(tmp_path):
