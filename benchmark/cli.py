@@ -98,8 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--val-size", type=float, default=0.30)
     split.add_argument("--force", action="store_true", help="replace an existing output file")
     sim = dsub.add_parser("simulate", help="simulate a dataset (sim-sdss-sn, sim-galaxy10)")
-    sim.add_argument("name")
-    sim.add_argument("rest", nargs=argparse.REMAINDER)
+    sim.add_argument("name", help="sim-sdss-sn or sim-galaxy10")
+    sim.add_argument("--n", type=int, help="number of images")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--layout", help="sim-sdss-sn: gri (default) or triplet")
+    sim.add_argument("--mode", help="sim-galaxy10: galaxy10 (default) or gz4")
+    sim.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
+    sim.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        action="append",
+        type=parse_param,
+        default=[],
+        metavar="KEY=VALUE",
+        help="other simulator parameter (repeatable)",
+    )
+    sim.add_argument("-o", "--output", required=True, help="output .h5 file")
+    sim.add_argument("--force", action="store_true", help="replace an existing output file")
+    gal = dsub.add_parser("gallery", help="write a PNG grid of examples per class")
+    _add_source(gal)
+    gal.add_argument("-o", "--output", required=True, help="output .png file")
+    gal.add_argument("--per-class", type=int, default=8)
+    gal.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -201,10 +222,44 @@ def _cmd_data(args) -> int:
         print(f"wrote {args.output}: {split.method} split {split.id} ({sizes})")
         return 0
     if args.data_command == "simulate":
-        msg = "`data simulate` arrives with the simulator (issue #3); it is not available yet"
-        raise NotAvailableYetError(msg)
+        return _cmd_simulate(args)
+    if args.data_command == "gallery":
+        from .gallery import write_gallery
+
+        path = write_gallery(_load(args), args.output, per_class=args.per_class, seed=args.seed)
+        print(f"wrote {path}")
+        return 0
     build_parser().parse_args(["data", "--help"])
     return EXIT_ERROR
+
+
+def _cmd_simulate(args) -> int:
+    import shutil
+
+    from . import simulate
+
+    if args.name not in simulate.GENERATORS:
+        from .errors import UnknownNameError
+
+        msg = f"unknown simulation {args.name!r}; valid: {', '.join(simulate.GENERATORS)}"
+        raise UnknownNameError(msg)
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        msg = f"{out} already exists; choose another output path or pass --force"
+        raise FileExistsError(msg)
+    params = dict(args.params)
+    for key in ("n", "layout", "mode"):
+        if getattr(args, key) is not None:
+            params[key] = getattr(args, key)
+    cached = simulate.simulated_path(
+        args.name, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet, **params
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.copyfile(cached, tmp)
+    tmp.replace(out)
+    print(f"wrote {out} (cached as {cached})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

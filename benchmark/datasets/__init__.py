@@ -73,6 +73,16 @@ PREPROCESS_DEFAULTS = {"ztf-alerts": {"nan_policy": "fill"}}
 
 #: Named datasets (simulated presets); each entry is a callable ``(**params) -> Dataset``.
 DATASETS = Registry("dataset")
+DATASETS.add(
+    "sim-sdss-sn",
+    "benchmark.simulate:sim_sdss_sn",
+    help="simulated SDSS-II SN difference stamps, 10 classes -> visual -> binary (default data)",
+)
+DATASETS.add(
+    "sim-galaxy10",
+    "benchmark.simulate:sim_galaxy10",
+    help="simulated Galaxy10-like galaxy cutouts, 10 classes (mode=gz4: 4 classes)",
+)
 
 
 def available() -> list[str]:
@@ -178,7 +188,7 @@ def load(
     """
     name = str(name_or_path)
     if loader is None and name in DATASETS:
-        ds = DATASETS.get(name)(**params)
+        ds = DATASETS.get(name)(progress=progress, **params)
     else:
         if loader is None:
             loader = detect(name_or_path)

@@ -145,7 +145,7 @@ def test_split_command(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [["run"], ["run", "--quick"], ["report", "results/x"], ["data", "simulate", "sim-sdss-sn"]],
+    [["run"], ["run", "--quick"], ["report", "results/x"]],
 )
 def test_commands_not_yet_available_say_so(argv, capsys):
     code = main(argv)

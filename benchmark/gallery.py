@@ -1,0 +1,77 @@
+"""A PNG grid of example images per class, so a person can look at a dataset.
+
+Three-channel images are shown as colour composites: for difference images
+zero is mid-grey, positive flux bright and negative flux dark, so dipoles,
+single-band artefacts and moving objects (colour-separated) are visible.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .datasets.container import Dataset
+
+__all__ = ["composite", "write_gallery"]
+
+
+def composite(img: np.ndarray, *, signed: bool) -> np.ndarray:
+    """(H, W, C) -> displayable (H, W, 3) in [0, 1] with an asinh stretch."""
+    x = np.asarray(img, dtype=np.float64)
+    if x.shape[-1] != 3:
+        x = np.repeat(x[..., :1], 3, axis=-1)
+    med = np.median(x, axis=(0, 1))
+    sigma = 1.4826 * np.median(np.abs(x - med), axis=(0, 1))
+    sigma = np.where(sigma > 0, sigma, 1.0)
+    z = np.arcsinh((x - med) / (2 * sigma))
+    if signed:
+        lim = max(np.abs(z).max(), 1e-6)
+        return np.clip(0.5 + 0.5 * z / lim, 0, 1)
+    lo, hi = np.percentile(z, [1, 99.8])
+    return np.clip((z - lo) / max(hi - lo, 1e-6), 0, 1)
+
+
+def write_gallery(
+    dataset: Dataset, path, *, per_class: int = 8, seed: int = 0, title: str | None = None
+) -> Path:
+    """Write a grid with ``per_class`` random examples of every class to ``path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    labels = dataset.labels
+    classes = list(dataset.classes) or ["unlabelled"]
+    triplet = dataset.channels == ("science", "reference", "difference")
+    cols = per_class * (3 if triplet else 1)
+    fig, axes = plt.subplots(
+        len(classes), cols, figsize=(cols * 1.1 + 2.5, len(classes) * 1.25), squeeze=False
+    )
+    for row, name in enumerate(classes):
+        members = np.flatnonzero(labels == row) if dataset.classes else np.arange(len(dataset))
+        pick = np.sort(rng.choice(members, min(per_class, len(members)), replace=False))
+        for ax in axes[row]:
+            ax.axis("off")
+        for j, i in enumerate(pick):
+            img = np.asarray(dataset.images[int(i)])
+            if triplet:
+                for k in range(3):
+                    ax = axes[row, 3 * j + k]
+                    ax.imshow(composite(img[..., k : k + 1], signed=(k == 2)), origin="lower")
+            else:
+                if dataset.channels == ("g", "r", "i"):
+                    img = img[..., ::-1]  # i, r, g as red, green, blue
+                signed = bool(img.min() < 0)
+                axes[row, j].imshow(composite(img, signed=signed), origin="lower")
+        axes[row, 0].text(
+            -0.1, 0.5, name, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=8
+        )
+    fig.suptitle(title or f"{dataset.name}: {per_class} random examples per class", fontsize=10)
+    fig.subplots_adjust(left=0.25, wspace=0.05, hspace=0.1)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

@@ -1,0 +1,417 @@
+"""Simulated galaxy cutouts (``sim-galaxy10``): Galaxy10 classes or the 4 of seed 002.
+
+Each galaxy is a bulge (Sersic, n ~ 4, optionally boxy) plus an exponential
+disk seen at an inclination (intrinsic thickness q0 ~ 0.1-0.2), with
+logarithmic spiral arms whose pitch angle sets tight / medium / loose, an
+optional dust lane for edge-on disks, and colour gradients (red bulge, blue
+disk and arms) across g, r, i.  The image is convolved with a Moffat PSF per
+band (FFT), field stars and small galaxies are added, and Poisson + read noise
+on a sky background.  Class boundaries (axis ratio of smooth galaxies, pitch
+angle) overlap slightly, as volunteer labels do.
+
+``mode="gz4"`` gives seed 002's classes: edge-on, face-on spiral, elliptical,
+and merger (two interacting galaxies with tidal tails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..datasets.taxonomy import GALAXY10_SDSS, Taxonomy
+from ..errors import ConfigError, UnknownNameError
+from ._profiles import F, axis, moffat, sersic, standard_normal
+
+__all__ = ["GZ4_CLASSES", "GalaxyConfig", "render_batch"]
+
+GZ4_CLASSES = ("edge-on", "face-on spiral", "elliptical", "merger")
+GALAXY10_CLASSES = GALAXY10_SDSS.classes("original")
+BANDS = ("g", "r", "i")
+#: Galaxy10 SDSS class counts (astroNN), floored at 2% so that every class can be split.
+_G10_COUNTS = np.array([3461, 6997, 6292, 394, 1534, 17, 589, 1121, 906, 519], float)
+_G10_FRACTIONS = np.maximum(_G10_COUNTS / _G10_COUNTS.sum(), 0.02)
+DEFAULT_FRACTIONS = {
+    "galaxy10": dict(zip(GALAXY10_CLASSES, _G10_FRACTIONS / _G10_FRACTIONS.sum())),
+    "gz4": dict(zip(GZ4_CLASSES, (0.30, 0.35, 0.30, 0.05))),
+}
+SKY = np.array([70.0, 100.0, 140.0], F)
+READ_NOISE = 5.0
+
+
+@dataclass(frozen=True)
+class GalaxyConfig:
+    """Parameters of ``sim-galaxy10``.
+
+    Parameters
+    ----------
+    n : int
+        Number of cutouts (default 21,785, the size of Galaxy10 SDSS).
+    mode : {"galaxy10", "gz4"}
+    size : int
+        Cutout size in pixels: 69 (SDSS-like, default) or larger (e.g. 256).
+    fractions : mapping, optional
+        Class frequencies summing to 1 (default: Galaxy10's, floored at 2%).
+    fwhm_range : (float, float)
+        Seeing FWHM in pixels at 69-pixel scale.
+    max_neighbours : int
+    noise : bool
+    """
+
+    n: int = 21785
+    mode: str = "galaxy10"
+    size: int = 69
+    fractions: Mapping | None = None
+    fwhm_range: tuple = (2.5, 4.5)
+    max_neighbours: int = 2
+    noise: bool = True
+    classes: tuple = field(init=False, default=())
+
+    def __post_init__(self):
+        if int(self.n) <= 0:
+            msg = f"n must be a positive number of images, got {self.n}"
+            raise ConfigError(msg)
+        if self.mode not in DEFAULT_FRACTIONS:
+            msg = f"unknown mode {self.mode!r}; valid: galaxy10, gz4"
+            raise UnknownNameError(msg)
+        if int(self.size) < 32:
+            msg = f"size must be at least 32 pixels, got {self.size}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "n", int(self.n))
+        object.__setattr__(self, "size", int(self.size))
+        classes = GALAXY10_CLASSES if self.mode == "galaxy10" else GZ4_CLASSES
+        object.__setattr__(self, "classes", tuple(classes))
+        fractions = dict(self.fractions or DEFAULT_FRACTIONS[self.mode])
+        unknown = [c for c in fractions if c not in classes]
+        if unknown:
+            msg = f"unknown class {unknown[0]!r} in fractions; classes: {', '.join(classes)}"
+            raise UnknownNameError(msg)
+        if any(float(v) < 0 for v in fractions.values()):
+            msg = "class fractions must be non-negative"
+            raise ConfigError(msg)
+        total = sum(float(v) for v in fractions.values())
+        if abs(total - 1.0) > 1e-6:
+            msg = f"class fractions must sum to 1, they sum to {total:.6g}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "fractions", {c: float(fractions.get(c, 0.0)) for c in classes})
+        lo, hi = (float(v) for v in self.fwhm_range)
+        if not 0 < lo <= hi:
+            msg = f"fwhm_range must be two positive numbers, low <= high; got {self.fwhm_range}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "fwhm_range", (lo, hi))
+        if int(self.max_neighbours) < 0:
+            msg = f"max_neighbours must be >= 0, got {self.max_neighbours}"
+            raise ConfigError(msg)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return BANDS
+
+    def counts(self) -> np.ndarray:
+        want = np.array([self.fractions[c] for c in self.classes]) * self.n
+        counts = np.floor(want).astype(int)
+        order = np.argsort(-(want - counts), kind="stable")
+        counts[order[: self.n - counts.sum()]] += 1
+        return counts
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("classes")
+        d["fwhm_range"] = list(self.fwhm_range)
+        return d
+
+
+def taxonomy(config: GalaxyConfig) -> Taxonomy:
+    if config.mode == "galaxy10":
+        return GALAXY10_SDSS
+    return Taxonomy(
+        "original", GZ4_CLASSES, {"spiral-elliptical": (["elliptical", "spiral"], [1, 1, 0, 1])}
+    )
+
+
+def _logu(rng, lo, hi, k):
+    return np.exp(rng.uniform(np.log(lo), np.log(hi), k)).astype(F)
+
+
+class _Params:
+    """Per-galaxy structural parameters, filled class by class (arrays of length B)."""
+
+    def __init__(self, b, rng, size):
+        scale = size / 69.0
+        self.scale = scale
+        self.flux = _logu(rng, 2e4, 4e5, b) * scale**2
+        self.re_disk = _logu(rng, 4.0, 10.0, b) * scale
+        self.bt = np.zeros(b, F)  # bulge-to-total flux
+        self.n_bulge = rng.uniform(3.0, 5.0, b).astype(F)
+        self.re_bulge = np.zeros(b, F)
+        self.q_bulge = np.ones(b, F)
+        self.box = np.full(b, 2.0, F)  # generalised-ellipse exponent; > 2 is boxy
+        self.incl = np.zeros(b, F)  # radians
+        self.q0 = rng.uniform(0.1, 0.2, b).astype(F)
+        self.theta = rng.uniform(0, np.pi, b).astype(F)
+        self.arms = np.zeros(b, F)  # arm amplitude
+        self.pitch = np.full(b, np.deg2rad(20.0), F)
+        self.m_arms = rng.choice([2, 2, 2, 3], b).astype(F)
+        self.dust = np.zeros(b, F)
+        self.smooth = np.zeros(b, bool)  # pure spheroid
+        self.q_smooth = np.ones(b, F)
+        self.merger = np.zeros(b, bool)
+        self.x0 = (size - 1) / 2 + rng.uniform(-1, 1, b).astype(F)
+        self.y0 = (size - 1) / 2 + rng.uniform(-1, 1, b).astype(F)
+
+
+def _assign(p: _Params, rng, labels, classes):
+    deg = np.deg2rad
+    for code, name in enumerate(classes):
+        idx = np.flatnonzero(labels == code)
+        k = len(idx)
+        if not k:
+            continue
+        if name.startswith("Smooth") or name == "elliptical":
+            p.smooth[idx] = True
+            p.n_bulge[idx] = rng.uniform(2.5, 5.5, k)
+            p.re_bulge[idx] = _logu(rng, 3.0, 9.0, k) * p.scale
+            q_range = {
+                "Smooth, Completely round": (0.82, 1.0),
+                "Smooth, in-between round": (0.48, 0.88),
+                "Smooth, Cigar shaped": (0.18, 0.52),
+                "elliptical": (0.3, 1.0),
+            }[name]
+            p.q_smooth[idx] = rng.uniform(*q_range, k)
+        elif "Edge-on" in name or name == "edge-on":
+            p.incl[idx] = deg(rng.uniform(82, 90, k))
+            p.bt[idx] = rng.uniform(0.15, 0.5, k)
+            p.q_bulge[idx] = rng.uniform(0.7, 1.0, k)
+            if name == "Disk, Edge-on, Boxy Bulge":
+                p.box[idx] = rng.uniform(3.0, 5.0, k)
+            elif name == "Disk, Edge-on, No Bulge":
+                p.bt[idx] = rng.uniform(0.0, 0.03, k)
+            elif name == "edge-on":
+                p.bt[idx] = rng.uniform(0.0, 0.4, k)
+            p.dust[idx] = np.where(rng.uniform(size=k) < 0.5, rng.uniform(0.3, 0.7, k), 0)
+        elif name == "merger":
+            p.merger[idx] = True
+        else:  # face-on disks, with or without spiral arms
+            p.incl[idx] = deg(rng.uniform(0, 55, k))
+            p.bt[idx] = rng.uniform(0.05, 0.4, k)
+            p.q_bulge[idx] = rng.uniform(0.8, 1.0, k)
+            pitch = {
+                "Disk, Face-on, Tight Spiral": (7, 14),
+                "Disk, Face-on, Medium Spiral": (13, 24),
+                "Disk, Face-on, Loose Spiral": (23, 38),
+                "face-on spiral": (7, 38),
+            }.get(name)
+            if pitch is not None:
+                p.arms[idx] = rng.uniform(0.4, 0.9, k)
+                p.pitch[idx] = deg(rng.uniform(*pitch, k))
+            else:  # Disk, Face-on, No Spiral: a smooth disk (lenticular)
+                p.bt[idx] = rng.uniform(0.2, 0.6, k)
+    p.re_bulge = np.where(p.smooth, p.re_bulge, p.re_disk * rng.uniform(0.15, 0.35, len(labels)))
+
+
+def _normalise(img):
+    total = img.sum(axis=(-2, -1), keepdims=True, dtype=np.float64).astype(F)
+    return img / np.where(total > 0, total, F(1.0))
+
+
+def _disk(p: _Params, idx, size):
+    """Exponential disk with log-spiral arms and dust lane (unit flux), shape (k, S, S)."""
+    a = axis(size)
+    dx = a[None, None, :] - p.x0[idx, None, None]
+    dy = a[None, :, None] - p.y0[idx, None, None]
+    c, s = np.cos(p.theta[idx])[:, None, None], np.sin(p.theta[idx])[:, None, None]
+    major = dx * c + dy * s
+    minor = dy * c - dx * s
+    cosi = np.cos(p.incl[idx])[:, None, None]
+    q = np.sqrt(cosi**2 + (p.q0[idx, None, None] * np.sin(p.incl[idx])[:, None, None]) ** 2)
+    h = (p.re_disk[idx] / F(1.678))[:, None, None]  # scale length from half-light radius
+    r_proj = np.sqrt(major**2 + (minor / q) ** 2)
+    disk = np.exp(-r_proj / h)
+    arms = p.arms[idx]
+    if (arms > 0).any():
+        r_plane = np.sqrt(major**2 + (minor / np.maximum(cosi, F(0.2))) ** 2) + F(0.5)
+        phi = np.arctan2(minor / np.maximum(cosi, F(0.2)), major)
+        wind = np.log(r_plane) / np.tan(p.pitch[idx])[:, None, None]
+        wave = F(0.5) * (F(1.0) + np.cos(p.m_arms[idx, None, None] * (phi - wind)))
+        ramp = F(1.0) - np.exp(-r_plane / (F(1.5) * h))  # arms grow out of the bulge region
+        disk *= F(1.0) + arms[:, None, None] * (F(3.0) * wave**2 - F(1.0)) * ramp
+        np.maximum(disk, 0, out=disk)
+    lane = F(1.0) - p.dust[idx, None, None] * np.exp(-F(0.5) * (minor / F(0.8)) ** 2)
+    return _normalise(disk), lane
+
+
+def _bulge(p: _Params, idx, size):
+    q = np.where(p.smooth[idx], p.q_smooth[idx], p.q_bulge[idx])
+    boxy = p.box[idx] if (p.box[idx] != 2.0).any() else None
+    return sersic(
+        p.x0[idx],
+        p.y0[idx],
+        p.re_bulge[idx],
+        p.n_bulge[idx],
+        q,
+        p.theta[idx],
+        np.ones(len(idx), F),
+        np.full(len(idx), F(0.3)),
+        size,
+        boxiness=boxy,
+    )
+
+
+def _colours(rng, k, g, i):
+    return np.stack([_logu(rng, *g, k), np.ones(k, F), _logu(rng, *i, k)], axis=1)
+
+
+def _galaxy_images(p: _Params, idx, rng, size):
+    """Unconvolved (k, 3, S, S) images of ordinary (non-merger) galaxies."""
+    k = len(idx)
+    out = np.zeros((k, 3, size, size), F)
+    bulge = _bulge(p, idx, size)
+    red = _colours(rng, k, (0.35, 0.6), (1.2, 1.5))
+    disk, lane = _disk(p, idx, size)
+    blue = _colours(rng, k, (0.6, 0.95), (0.95, 1.2))
+    bt = np.where(p.smooth[idx], F(1.0), p.bt[idx])
+    for band in range(3):
+        lane_b = lane ** (1.0 + 0.5 * (2 - band))  # dust dims g most
+        img = (
+            bulge * (bt * red[:, band])[:, None, None]
+            + disk * ((1 - bt) * blue[:, band])[:, None, None]
+        )
+        out[:, band] = img * lane_b
+    return out * p.flux[idx, None, None, None]
+
+
+def _mergers(p: _Params, idx, rng, size):
+    """Two interacting galaxies with tidal tails."""
+    k = len(idx)
+    if not k:
+        return np.zeros((0, 3, size, size), F)
+    # nuclei separated by about a disk size, and never closer than ~2.5 seeing FWHM
+    sep = np.maximum(rng.uniform(0.8, 1.6, k).astype(F) * p.re_disk[idx] * 1.5, F(8.0) * p.scale)
+    ang = rng.uniform(0, 2 * np.pi, k).astype(F)
+    images = np.zeros((k, 3, size, size), F)
+    first = rng.uniform(0.5, 0.8, k).astype(F)  # flux share of the first galaxy
+    for side, weight in ((+1, first), (-1, F(1.0) - first)):
+        sub = _Params(k, rng, size)
+        sub.scale = p.scale
+        spheroid = rng.uniform(size=k) < 0.5
+        sub.smooth[:] = spheroid
+        sub.n_bulge[:] = rng.uniform(2.5, 4.5, k)
+        sub.q_smooth[:] = rng.uniform(0.5, 1.0, k)
+        sub.incl[:] = np.deg2rad(rng.uniform(0, 70, k))
+        sub.bt[:] = rng.uniform(0.1, 0.5, k)
+        sub.re_disk[:] = p.re_disk[idx] * rng.uniform(0.5, 0.9, k)
+        sub.re_bulge[:] = np.where(spheroid, _logu(rng, 2.0, 6.0, k) * p.scale, sub.re_disk * 0.25)
+        sub.x0[:] = p.x0[idx] + side * np.cos(ang) * sep / 2
+        sub.y0[:] = p.y0[idx] + side * np.sin(ang) * sep / 2
+        sub.flux[:] = p.flux[idx] * weight
+        images += _galaxy_images(sub, np.arange(k), rng, size)
+        # a tidal tail: a faint curved arc leaving the galaxy
+        tail = _tail(sub.x0, sub.y0, ang + (0 if side > 0 else np.pi), sep, rng, size)
+        tail_flux = sub.flux * rng.uniform(0.05, 0.15, k).astype(F)
+        images += (
+            tail[:, None]
+            * tail_flux[:, None, None, None]
+            * np.array([0.8, 1.0, 1.1], F)[None, :, None, None]
+        )
+    return images
+
+
+def _tail(x0, y0, direction, sep, rng, size):
+    k = len(x0)
+    a = axis(size)
+    dx = a[None, None, :] - x0[:, None, None]
+    dy = a[None, :, None] - y0[:, None, None]
+    r = np.sqrt(dx**2 + dy**2) + F(0.5)
+    phi = np.arctan2(dy, dx) - direction[:, None, None]
+    curl = (
+        rng.uniform(0.5, 1.2, k).astype(F)[:, None, None]
+        * np.where(rng.uniform(size=k) < 0.5, 1, -1)[:, None, None]
+    )
+    arc = np.cos(phi - curl * np.log(r / sep[:, None, None] + F(1.0)))
+    width = np.exp(-F(0.5) * ((F(1.0) - arc) / F(0.05)) ** 2)
+    along = np.exp(-r / (F(1.5) * sep[:, None, None]))
+    return _normalise((width * along).astype(F))
+
+
+def _psf_convolve(images, fwhm, beta):
+    """Linear (zero-padded FFT) convolution of (k, 3, S, S) with a Moffat PSF per band."""
+    k, nb, s, _ = images.shape
+    c = s // 2  # the kernel's centre pixel
+    centre = np.full(k * nb, c, F)
+    kernel = moffat(centre, centre, fwhm.reshape(-1), np.repeat(beta, nb), np.ones(k * nb, F), s)
+    kernel = _normalise(kernel).reshape(k, nb, s, s)
+    n = 2 * s
+    padded = np.zeros((k, nb, n, n), F)
+    padded[..., :s, :s] = kernel
+    padded = np.roll(padded, (-c, -c), axis=(-2, -1))  # kernel centre to the origin
+    out = np.fft.irfft2(np.fft.rfft2(images, s=(n, n)) * np.fft.rfft2(padded), s=(n, n))
+    return out[..., :s, :s].astype(F)
+
+
+def render_batch(labels: np.ndarray, cfg: GalaxyConfig, rng: np.random.Generator):
+    """Images (B, S, S, 3) float32 and per-galaxy truth for a batch of class labels."""
+    b, s = len(labels), cfg.size
+    p = _Params(b, rng, s)
+    _assign(p, rng, labels, cfg.classes)
+    images = np.zeros((b, 3, s, s), F)
+    plain = np.flatnonzero(~p.merger)
+    if len(plain):
+        images[plain] = _galaxy_images(p, plain, rng, s)
+    merge = np.flatnonzero(p.merger)
+    if len(merge):
+        images[merge] = _mergers(p, merge, rng, s)
+    # field stars and small galaxies
+    n_nb = rng.integers(0, cfg.max_neighbours + 1, b)
+    for j in range(cfg.max_neighbours):
+        idx = np.flatnonzero(n_nb > j)
+        if not len(idx):
+            continue
+        k = len(idx)
+        xs = rng.uniform(0, s - 1, k).astype(F)
+        ys = rng.uniform(0, s - 1, k).astype(F)
+        flux = _logu(rng, 500, 2e4, k) * p.scale**2
+        col = _colours(rng, k, (0.4, 1.2), (0.8, 1.4))
+        blob = sersic(
+            xs,
+            ys,
+            rng.uniform(0.3, 2.0, k) * p.scale,
+            np.full(k, 1.0, F),
+            rng.uniform(0.5, 1, k),
+            rng.uniform(0, np.pi, k),
+            np.ones(k, F),
+            np.full(k, 0.3, F),
+            s,
+        )
+        images[idx] += blob[:, None] * (flux[:, None] * col)[:, :, None, None]
+    fwhm = rng.uniform(*cfg.fwhm_range, b).astype(F)[:, None] * np.array([1.06, 1.0, 0.96], F)
+    fwhm *= p.scale
+    beta = rng.uniform(2.5, 4.5, b).astype(F)
+    images = _psf_convolve(images, fwhm, beta)
+    sky = SKY[None, :] * rng.uniform(0.7, 1.5, (b, 1)).astype(F)
+    if cfg.noise:
+        var = np.maximum(images, 0) + (sky + READ_NOISE**2)[:, :, None, None]
+        images += standard_normal(rng, images.shape) * np.sqrt(var)
+    meta = {
+        "label": labels,
+        "flux": p.flux,
+        "re_disk": p.re_disk,
+        "re_bulge": p.re_bulge,
+        "bulge_to_total": np.where(p.smooth, F(1.0), p.bt),
+        "inclination_deg": np.rad2deg(p.incl),
+        "axis_ratio": np.where(p.smooth, p.q_smooth, np.nan),
+        "pitch_deg": np.where(p.arms > 0, np.rad2deg(p.pitch), np.nan),
+        "arm_amplitude": p.arms,
+        "boxiness": p.box,
+        "dust": p.dust,
+        "merger": p.merger,
+        "n_neighbours": n_nb,
+        "fwhm_r": fwhm[:, 1],
+    }
+    return np.ascontiguousarray(np.moveaxis(images, 1, -1)), meta
+
+
+def meta_frame(meta: dict) -> pd.DataFrame:
+    frame = pd.DataFrame({k: v for k, v in meta.items() if k != "label"})
+    return frame

@@ -1,0 +1,685 @@
+"""Simulated SDSS-II SN survey difference-image stamps (``sim-sdss-sn``).
+
+The scene model follows the hand-scanning data of seed 001 (du Buisson et al.
+2015): 69x69 stamps of 0.396" pixels and the 10 hand-scanning classes.
+
+Physics, per stamp and band:
+
+* Seeing: the new epoch has a Moffat PSF with FWHM drawn from ``fwhm_range``
+  (varying per band), the reference (a deeper co-add) a sharper one.  PSF
+  matching degrades the sharper image to the broader PSF, so the difference
+  image has FWHM ``max(new, ref)``.
+* Static sources (host galaxies, field stars and galaxies, a variable's star,
+  a dipole's star or galaxy core, a saturated star) cancel in the difference
+  except for imperfect matching: the matched reference is rendered with a
+  slightly wrong width (``1 + eps``, eps ~ N(0, 2%)) and shifted by the
+  registration error (~0.03 px; 0.15-1 px for the Dipole class).  The
+  residuals have zero net flux.
+* Transients (SNe, transients, variables' flux change, asteroids) are Moffat
+  point sources at the difference-image PSF.
+* Noise: Gaussian with the Poisson variance of sky plus source counts, read
+  noise, and the reference's noise (depth ``n_ref`` epochs).
+* Brightness: each stamp's class feature (point source, dipole lobes,
+  artefact) is scaled to a matched-filter SNR, ``sqrt(sum(model**2)) / sigma``
+  in the detection band, drawn log-uniformly from ``snr_range`` for every class.
+
+Layouts: ``gri`` (difference images in g, r, i, as SDSS scanners saw them) and
+``triplet`` (science, reference, difference in one band, 63x63 by default, as
+ZTF, DES and braai use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from ..datasets.taxonomy import SDSS_SN
+from ..errors import ConfigError, UnknownNameError
+from ._profiles import (
+    F,
+    line,
+    moffat,
+    moffat_alpha,
+    moffat_residual,
+    sersic,
+    sersic_residual,
+    standard_normal,
+)
+
+__all__ = ["BANDS", "CLASSES", "DEFAULT_FRACTIONS", "PIXEL_SCALE", "StampConfig", "render_batch"]
+
+CLASSES = SDSS_SN.classes("original")
+BANDS = ("g", "r", "i")
+PIXEL_SCALE = 0.396  # arcsec per pixel (SDSS)
+#: Seconds after the r exposure at which SDSS drift-scan images each band.
+BAND_TIMES = {"r": 0.0, "i": 71.7, "g": 286.8}
+SKY = {"g": 70.0, "r": 100.0, "i": 140.0}  # sky counts per pixel (gain 1)
+SEEING_FACTOR = {"g": 1.06, "r": 1.0, "i": 0.96}
+READ_NOISE = 5.0
+#: About du Buisson et al.'s test set: 56% real, 44% not real.
+DEFAULT_FRACTIONS = MappingProxyType(
+    {
+        "Artefact": 0.20,
+        "Dipole": 0.16,
+        "Saturated Star": 0.08,
+        "Moving": 0.06,
+        "Variable": 0.08,
+        "Transient": 0.06,
+        "SN Other": 0.08,
+        "SN Bronze": 0.08,
+        "SN Silver": 0.10,
+        "SN Gold": 0.10,
+    }
+)
+ARTEFACT_KINDS = ("cosmic-ray", "hot-pixel", "bad-column", "diffraction-spike", "satellite")
+
+
+@dataclass(frozen=True)
+class StampConfig:
+    """Parameters of ``sim-sdss-sn``.
+
+    Parameters
+    ----------
+    n : int
+        Number of stamps (default 21,785 as in the paper).
+    layout : {"gri", "triplet"}
+    size : int, optional
+        Stamp size in pixels (default 69 for ``gri``, 63 for ``triplet``).
+    band : {"g", "r", "i"}
+        The band of the ``triplet`` layout.
+    fractions : mapping of class name to fraction
+        Class frequencies (must sum to 1); missing classes get 0.
+    snr_range : (float, float)
+        Matched-filter SNR range of the class feature (log-uniform).
+    fwhm_range : (float, float)
+        New-epoch seeing FWHM in pixels (r band).
+    max_neighbours : int
+        Up to this many field stars and galaxies per stamp.
+    noise : bool
+        Add noise (turn off for physics checks).
+    """
+
+    n: int = 21785
+    layout: str = "gri"
+    size: int | None = None
+    band: str = "r"
+    fractions: Mapping = field(default_factory=lambda: dict(DEFAULT_FRACTIONS))
+    snr_range: tuple = (3.0, 100.0)
+    fwhm_range: tuple = (2.5, 6.0)
+    max_neighbours: int = 2
+    noise: bool = True
+
+    def __post_init__(self):
+        if int(self.n) <= 0:
+            msg = f"n must be a positive number of stamps, got {self.n}"
+            raise ConfigError(msg)
+        if self.layout not in ("gri", "triplet"):
+            msg = f"unknown layout {self.layout!r}; valid: gri, triplet"
+            raise UnknownNameError(msg)
+        size = self.size or (69 if self.layout == "gri" else 63)
+        if int(size) < 16:
+            msg = f"size must be at least 16 pixels, got {size}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "size", int(size))
+        object.__setattr__(self, "n", int(self.n))
+        if self.band not in BANDS:
+            msg = f"unknown band {self.band!r}; valid: {', '.join(BANDS)}"
+            raise UnknownNameError(msg)
+        fractions = dict(self.fractions)
+        unknown = [c for c in fractions if c not in CLASSES]
+        if unknown:
+            msg = f"unknown class {unknown[0]!r} in fractions; classes: {', '.join(CLASSES)}"
+            raise UnknownNameError(msg)
+        if any(float(v) < 0 for v in fractions.values()):
+            msg = "class fractions must be non-negative"
+            raise ConfigError(msg)
+        total = sum(float(v) for v in fractions.values())
+        if abs(total - 1.0) > 1e-6:
+            msg = f"class fractions must sum to 1, they sum to {total:.6g}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "fractions", {c: float(fractions.get(c, 0.0)) for c in CLASSES})
+        for name in ("snr_range", "fwhm_range"):
+            lo, hi = (float(v) for v in getattr(self, name))
+            if not 0 < lo <= hi:
+                msg = f"{name} must be two positive numbers, low <= high; got {getattr(self, name)}"
+                raise ConfigError(msg)
+            object.__setattr__(self, name, (lo, hi))
+        if int(self.max_neighbours) < 0:
+            msg = f"max_neighbours must be >= 0, got {self.max_neighbours}"
+            raise ConfigError(msg)
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        return BANDS if self.layout == "gri" else (self.band,)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return BANDS if self.layout == "gri" else ("science", "reference", "difference")
+
+    def counts(self) -> np.ndarray:
+        """Exact number of stamps per class (largest-remainder rounding)."""
+        want = np.array([self.fractions[c] for c in CLASSES]) * self.n
+        counts = np.floor(want).astype(int)
+        order = np.argsort(-(want - counts), kind="stable")
+        counts[order[: self.n - counts.sum()]] += 1
+        return counts
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["snr_range"], d["fwhm_range"] = list(self.snr_range), list(self.fwhm_range)
+        return d
+
+
+def _rows(idx):
+    """A slice when ``idx`` is a contiguous run (in-place updates), else the index array."""
+    idx = np.asarray(idx)
+    if len(idx) and idx[-1] - idx[0] + 1 == len(idx) and (np.diff(idx) == 1).all():
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
+def _logu(rng, lo, hi, n):
+    return np.exp(rng.uniform(np.log(lo), np.log(hi), n)).astype(F)
+
+
+class _Batch:
+    """Accumulates the model images of one batch of stamps, band by band."""
+
+    def __init__(self, labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator):
+        self.cfg, self.rng, self.labels = cfg, rng, labels
+        b, nb, s = len(labels), len(cfg.bands), cfg.size
+        self.B, self.nb, self.S = b, nb, s
+        self.c = F((s - 1) / 2.0)
+        factor = np.array([SEEING_FACTOR[x] for x in cfg.bands], F)
+        jitter = F(1.0) + rng.normal(0, 0.02, (b, nb)).astype(F)
+        self.fwhm_new = rng.uniform(*cfg.fwhm_range, b).astype(F)[:, None] * factor * jitter
+        self.fwhm_ref = rng.uniform(2.3, 3.3, b).astype(F)[:, None] * factor
+        self.fwhm_diff = np.maximum(self.fwhm_new, self.fwhm_ref)
+        self.beta = rng.uniform(2.5, 4.5, b).astype(F)
+        self.eps = rng.normal(0, 0.02, (b, nb)).astype(F)
+        self.shift = rng.normal(0, 0.03, (b, 2)).astype(F)
+        sky = np.array([SKY[x] for x in cfg.bands], F)
+        self.sky = sky * rng.uniform(0.7, 1.5, (b, 1)).astype(F)
+        self.n_ref = rng.uniform(4, 12, b).astype(F)
+        self.sigma = np.sqrt((self.sky + READ_NOISE**2) * (1 + 1 / self.n_ref[:, None]))
+        det = cfg.bands.index("r") if "r" in cfg.bands else 0
+        self.det = det
+        self.diff = np.zeros((b, nb, s, s), F)
+        self.var = np.zeros((b, nb, s, s), F)  # source Poisson variance (new epoch)
+        triplet = cfg.layout == "triplet"
+        self.new = np.zeros((b, nb, s, s), F) if triplet else None
+        self.ref = np.zeros((b, nb, s, s), F) if triplet else None
+        self.meta = {
+            "snr": np.full(b, np.nan, F),
+            "flux": np.full(b, np.nan, F),
+            "x": np.full(b, self.c, F),
+            "y": np.full(b, self.c, F),
+            "host_flux": np.zeros(b, F),
+            "host_offset": np.full(b, np.nan, F),
+            "host_re": np.full(b, np.nan, F),
+            "shift": np.hypot(self.shift[:, 0], self.shift[:, 1]),
+            "artefact": np.array([""] * b, dtype=object),
+            "n_neighbours": np.zeros(b, np.int64),
+            "velocity": np.zeros(b, F),
+        }
+
+    # -- rendering helpers: every argument is per stamp (k,) or per stamp and band (k, nb) --
+    def _rep(self, v, k):
+        v = np.asarray(v, F)
+        return np.broadcast_to(v[:, None] if v.ndim == 1 else v, (k, self.nb)).reshape(-1)
+
+    def _moffat(self, idx, x, y, fwhm, flux):
+        k = len(idx)
+        img = moffat(
+            self._rep(x, k),
+            self._rep(y, k),
+            fwhm[idx].reshape(-1),
+            np.repeat(self.beta[idx], self.nb),
+            self._rep(flux, k),
+            self.S,
+        )
+        return img.reshape(k, self.nb, self.S, self.S)
+
+    def _sersic(self, idx, x, y, p, fwhm):
+        k = len(idx)
+        img = sersic(
+            self._rep(x, k),
+            self._rep(y, k),
+            self._rep(p["re"], k),
+            self._rep(p["n"], k),
+            self._rep(p["q"], k),
+            self._rep(p["theta"], k),
+            self._rep(p["flux"], k),
+            fwhm[idx].reshape(-1) / F(2.355),
+            self.S,
+        )
+        return img.reshape(k, self.nb, self.S, self.S)
+
+    def static(self, idx, kind, x, y, params):
+        """A static source: present in both epochs, so only the matching residual is left.
+
+        The residual is linear in the small width error ``eps`` and registration
+        shift, so it is built from the profile's analytic derivatives (one render).
+        Galaxies are rendered once, at the detection band's seeing, for all bands.
+        """
+        if len(idx) == 0:
+            return
+        k, nb, sz = len(idx), self.nb, self.S
+        shift = self.shift[idx]
+        rows = _rows(idx)
+        x, y = np.broadcast_to(np.asarray(x, F), (k,)), np.broadcast_to(np.asarray(y, F), (k,))
+        if kind == "star":
+            p, res = moffat_residual(
+                self._rep(x, k),
+                self._rep(y, k),
+                self.fwhm_diff[idx].reshape(-1),
+                np.repeat(self.beta[idx], nb),
+                self._rep(params["flux"], k),
+                self.eps[idx].reshape(-1),
+                self._rep(shift[:, 0], k),
+                self._rep(shift[:, 1], k),
+                sz,
+            )
+            self.diff[rows] += res.reshape(k, nb, sz, sz)
+            self.var[rows] += p.reshape(k, nb, sz, sz)
+        else:
+            det = self.det
+            flux = np.asarray(params["flux"], F)
+            unit = {**params, "flux": np.ones(k, F)}
+            p, g_eps, g_x, g_y = sersic_residual(
+                x,
+                y,
+                unit["re"],
+                unit["n"],
+                unit["q"],
+                unit["theta"],
+                unit["flux"],
+                self.fwhm_diff[idx, det] / F(2.355),
+                sz,
+            )
+            g_x *= shift[:, 0, None, None]
+            g_y *= shift[:, 1, None, None]
+            g_x += g_y
+            res = np.empty((k, nb, sz, sz), F)
+            for j in range(nb):
+                np.multiply(g_eps, self.eps[idx, j, None, None], out=res[:, j])
+                res[:, j] += g_x
+            res *= flux[:, :, None, None]
+            self.diff[rows] += res
+            np.multiply(p[:, None], flux[:, :, None, None], out=res)
+            self.var[rows] += res
+        if self.new is not None:
+            self.new[rows] += self._render(idx, kind, x, y, params, self.fwhm_new)
+            self.ref[rows] += self._render(idx, kind, x, y, params, self.fwhm_ref)
+
+    def _render(self, idx, kind, x, y, params, fwhm):
+        if kind == "star":
+            return self._moffat(idx, x, y, fwhm, params["flux"])
+        return self._sersic(idx, x, y, params, fwhm)
+
+    def static_exact(self, idx, kind, x, y, params, shift):
+        """Residual model of a static source rendered twice (large shifts): (res, var, new, ref)."""
+        xm, ym = np.asarray(x, F) + shift[:, 0], np.asarray(y, F) + shift[:, 1]
+        wide = self.fwhm_diff * (F(1.0) + self.eps)
+        a = self._render(idx, kind, x, y, params, self.fwhm_diff)
+        m = self._render(idx, kind, xm, ym, params, wide)
+        new = ref = None
+        if self.new is not None:
+            new = self._render(idx, kind, x, y, params, self.fwhm_new)
+            ref = self._render(idx, kind, x, y, params, self.fwhm_ref)
+        return a - m, a, new, ref
+
+    def point(self, idx, x, y, flux):
+        """Transient flux: a point source at the difference-image PSF."""
+        if len(idx) == 0:
+            return
+        img = self._moffat(idx, x, y, self.fwhm_diff, flux)
+        rows = _rows(idx)
+        self.diff[rows] += img
+        np.abs(img, out=img)
+        self.var[rows] += img
+        if self.new is not None:
+            self.new[idx] += self._moffat(idx, x, y, self.fwhm_new, flux)
+
+    def colours(self, k, g=(0.5, 1.5), i=(0.6, 1.4)):
+        ratio = {"g": _logu(self.rng, *g, k), "r": np.ones(k, F), "i": _logu(self.rng, *i, k)}
+        return np.stack([ratio[b] for b in self.cfg.bands], axis=1)
+
+    def unit_snr(self, idx, model):
+        """Matched-filter SNR of a model (k, nb, S, S) in the detection band."""
+        d = model[:, self.det]
+        return (
+            np.sqrt((d.astype(np.float64) ** 2).sum(axis=(1, 2))).astype(F)
+            / self.sigma[idx, self.det]
+        )
+
+    def draw_snr(self, k):
+        return _logu(self.rng, *self.cfg.snr_range, k)
+
+
+def _psf_flux(batch: _Batch, idx, snr):
+    """Flux whose point source reaches ``snr`` (matched filter, background limited)."""
+    alpha = moffat_alpha(batch.fwhm_diff[idx, batch.det], batch.beta[idx])
+    beta = batch.beta[idx]
+    nea = (2 * beta - 1) * np.pi * alpha**2 / (beta - 1) ** 2
+    return (snr * batch.sigma[idx, batch.det] * np.sqrt(nea)).astype(F)
+
+
+def _galaxy(rng, k, flux, re=(1.5, 8.0)):
+    return {
+        "re": _logu(rng, *re, k),
+        "n": rng.uniform(0.7, 4.0, k).astype(F),
+        "q": rng.uniform(0.3, 1.0, k).astype(F),
+        "theta": rng.uniform(0, np.pi, k).astype(F),
+        "flux": np.asarray(flux, F),
+    }
+
+
+def _scale_galaxy(p, colours):
+    """Per-band host flux: hosts are redder than the transients on them."""
+    return {**p, "flux": p["flux"][:, None] * colours}
+
+
+def _supernova(batch: _Batch, idx, kind: str):
+    rng, k, c = batch.rng, len(idx), batch.c
+    snr = batch.draw_snr(k)
+    flux_r = _psf_flux(batch, idx, snr)
+    jitter = rng.uniform(-0.5, 0.5, (k, 2)).astype(F)
+    x, y = c + jitter[:, 0], c + jitter[:, 1]
+    colours = batch.colours(k)
+    batch.point(idx, x, y, flux_r[:, None] * colours)
+    batch.meta["snr"][idx], batch.meta["flux"][idx] = snr, flux_r
+    batch.meta["x"][idx], batch.meta["y"][idx] = x, y
+    if kind == "Transient":
+        return
+    host_ratio = {
+        "SN Gold": (0.3, 30.0),
+        "SN Bronze": (0.3, 30.0),
+        "SN Other": (0.05, 10.0),
+        "SN Silver": (0.003, 0.05),
+    }[kind]
+    host = _galaxy(rng, k, flux_r * _logu(rng, *host_ratio, k))
+    if kind == "SN Gold":
+        dist = np.maximum(rng.uniform(0.6, 2.5, k).astype(F) * host["re"], F(1.5))
+    elif kind == "SN Bronze":
+        dist = rng.uniform(0.0, 0.3, k).astype(F)
+    elif kind == "SN Other":
+        dist = rng.uniform(2.5, 5.0, k).astype(F) * host["re"]
+    else:
+        dist = rng.uniform(0.0, 3.0, k).astype(F) * host["re"]
+    phi = rng.uniform(0, 2 * np.pi, k).astype(F)
+    hx, hy = x - dist * np.cos(phi), y - dist * np.sin(phi)
+    batch.static(
+        idx, "galaxy", hx, hy, _scale_galaxy(host, batch.colours(k, (0.3, 0.8), (1.1, 1.6)))
+    )
+    batch.meta["host_flux"][idx], batch.meta["host_offset"][idx] = host["flux"], dist
+    batch.meta["host_re"][idx] = host["re"]
+
+
+def _moving(batch: _Batch, idx):
+    rng, k, c = batch.rng, len(idx), batch.c
+    snr = batch.draw_snr(k)
+    flux_r = _psf_flux(batch, idx, snr)
+    speed = _logu(rng, 0.3, 3.5, k)  # pixels per 100 s
+    phi = rng.uniform(0, 2 * np.pi, k).astype(F)
+    t = np.array([BAND_TIMES[b] for b in batch.cfg.bands], F) / F(100.0)
+    x = c + (speed * np.cos(phi))[:, None] * t[None, :]
+    y = c + (speed * np.sin(phi))[:, None] * t[None, :]
+    colours = batch.colours(k, (0.6, 1.2), (0.8, 1.3))
+    trailed = rng.uniform(size=k) < 0.25
+    steps = 5
+    for j in range(steps):
+        # a trailed asteroid moves during the 54 s exposure: spread its flux along the trail
+        frac = np.where(trailed, (j / (steps - 1) - 0.5) * 0.54 * 8, 0.0).astype(F)
+        dx = (speed * np.cos(phi) * frac)[:, None]
+        dy = (speed * np.sin(phi) * frac)[:, None]
+        batch.point(idx, x + dx, y + dy, flux_r[:, None] * colours / steps)
+    batch.meta["snr"][idx], batch.meta["flux"][idx] = snr, flux_r
+    batch.meta["velocity"][idx] = speed
+
+
+def _variable(batch: _Batch, idx):
+    rng, k, c = batch.rng, len(idx), batch.c
+    snr = batch.draw_snr(k)
+    dflux = _psf_flux(batch, idx, snr) * np.where(rng.uniform(size=k) < 0.85, 1, -1).astype(F)
+    base = np.abs(dflux) / _logu(rng, 0.1, 2.0, k)
+    colours = batch.colours(k, (0.4, 1.2), (0.8, 1.5))
+    batch.static(idx, "star", c, c, {"flux": base[:, None] * colours})
+    batch.point(idx, np.full(k, c), np.full(k, c), dflux[:, None] * colours)
+    batch.meta["snr"][idx], batch.meta["flux"][idx] = snr, dflux
+
+
+def _dipole(batch: _Batch, idx):
+    """Misregistration residual of a star or galaxy core: net flux zero."""
+    rng, k, c = batch.rng, len(idx), batch.c
+    amp = rng.uniform(0.15, 1.0, k).astype(F)
+    phi = rng.uniform(0, 2 * np.pi, k).astype(F)
+    shift = np.stack([amp * np.cos(phi), amp * np.sin(phi)], axis=1)
+    colours = batch.colours(k, (0.4, 1.2), (0.8, 1.5))
+    star = rng.uniform(size=k) < 0.6
+    core = _galaxy(rng, k, np.ones(k, F), re=(0.8, 2.5))
+    core["n"] = rng.uniform(2.0, 4.0, k).astype(F)
+    parts = []
+    for sel, kind in ((star, "star"), (~star, "galaxy")):
+        sub = idx[sel]
+        params = {"flux": colours[sel]}
+        if kind == "galaxy":
+            params = _scale_galaxy({key: v[sel] for key, v in core.items()}, colours[sel])
+        # rendered at unit flux, then scaled to the drawn SNR
+        res, var, new, ref = batch.static_exact(sub, kind, c, c, params, shift[sel])
+        scale = batch.draw_snr(len(sub)) / np.maximum(batch.unit_snr(sub, res), F(1e-12))
+        s4 = scale[:, None, None, None]
+        batch.diff[sub] += res * s4
+        batch.var[sub] += var * s4
+        if new is not None:
+            batch.new[sub] += new * s4
+            batch.ref[sub] += ref * s4
+        parts.append((sub, scale, batch.unit_snr(sub, res) * scale))
+    for sub, scale, snr in parts:
+        batch.meta["snr"][sub], batch.meta["flux"][sub] = snr, scale
+    batch.meta["shift"][idx] = amp
+
+
+def _saturated(batch: _Batch, idx):
+    """A bright star clipped at saturation in both epochs, bleeding along its column."""
+    rng, k, c = batch.rng, len(idx), batch.c
+    sat = rng.uniform(2.0e4, 4.0e4, k).astype(F)
+    sat_ref = sat * rng.uniform(0.7, 1.3, k).astype(F)
+    over = _logu(rng, 1.5, 30.0, k)  # peak / saturation level
+    colours = batch.colours(k, (0.5, 1.1), (0.9, 1.3))
+    alpha = moffat_alpha(batch.fwhm_diff[idx], batch.beta[idx][:, None])
+    peak_per_flux = (batch.beta[idx][:, None] - 1) / (np.pi * alpha**2)
+    flux = (over * sat)[:, None] * colours / peak_per_flux[:, batch.det : batch.det + 1]
+    x = c + rng.uniform(-0.5, 0.5, k).astype(F)
+    shifted = batch.shift[idx]
+    new = _bleed(batch._moffat(idx, x, np.full(k, c), batch.fwhm_diff, flux), sat, x)
+    wide = batch.fwhm_diff * (1 + batch.eps)
+    ref = _bleed(batch._moffat(idx, x + shifted[:, 0], c + shifted[:, 1], wide, flux), sat_ref, x)
+    batch.diff[idx] += new - ref
+    batch.var[idx] += new
+    if batch.new is not None:
+        batch.new[idx] += new
+        batch.ref[idx] += ref
+    batch.meta["snr"][idx] = batch.unit_snr(idx, new - ref)
+    batch.meta["flux"][idx] = flux[:, batch.det]
+    batch.meta["x"][idx] = x
+
+
+def _bleed(img, sat, x):
+    """Clip at ``sat`` and move the excess charge up and down the star's column."""
+    k, nb, s, _ = img.shape
+    level = sat[:, None, None, None]
+    excess = np.clip(img - level, 0, None).sum(axis=(2, 3))  # (k, nb)
+    out = np.minimum(img, level)
+    col = np.clip(np.rint(x).astype(int), 0, s - 1)
+    rows = np.arange(s, dtype=F)
+    centre = F((s - 1) / 2.0)
+    length = excess / (2 * sat[:, None])  # pixels bled on each side
+    trail = np.clip(length[:, :, None] - (np.abs(rows - centre)[None, None, :] - 1), 0, 1)
+    trail *= sat[:, None, None]
+    ix = np.arange(k)
+    out[ix, :, :, col] = np.maximum(out[ix, :, :, col], trail)
+    return out
+
+
+def _artefact(batch: _Batch, idx):
+    rng, k, c, s, nb = batch.rng, len(idx), batch.c, batch.S, batch.nb
+    kinds = rng.choice(len(ARTEFACT_KINDS), size=k, p=[0.4, 0.15, 0.15, 0.15, 0.15])
+    model = np.zeros((k, nb, s, s), F)
+    band = rng.integers(0, nb, k)  # artefacts of a single exposure sit in one band
+    if nb > 1:
+        band = np.where(rng.uniform(size=k) < 0.5, batch.det, band)
+    for j in range(k):
+        b = band[j] if batch.cfg.layout == "gri" else 0
+        kind = ARTEFACT_KINDS[kinds[j]]
+        cx, cy = (c + rng.uniform(-1.0, 1.0, 2)).round().astype(int)
+        if kind == "cosmic-ray":  # a few sharp pixels, narrower than the PSF
+            xs, ys = [cx], [cy]
+            for _ in range(rng.integers(0, 5)):
+                xs.append(xs[-1] + rng.integers(-1, 2))
+                ys.append(ys[-1] + rng.integers(-1, 2))
+            model[j, b, np.clip(ys, 0, s - 1), np.clip(xs, 0, s - 1)] += rng.uniform(
+                0.4, 1.0, len(xs)
+            )
+        elif kind == "hot-pixel":
+            model[j, b, cy, cx] = 1.0
+            if rng.uniform() < 0.3:
+                model[j, b, cy, min(cx + 1, s - 1)] = rng.uniform(0.2, 0.6)
+        elif kind == "bad-column":
+            lo = rng.integers(0, cy + 1)
+            hi = rng.integers(cy + 1, s + 1)
+            model[j, b, lo:hi, cx] = rng.uniform(0.7, 1.0)
+        elif kind == "diffraction-spike":  # spikes of a bright star off the candidate
+            px, py = c + rng.uniform(-15, 15, 2)
+            arms = line(
+                np.array([px, px]),
+                np.array([py, py]),
+                np.array([0.0, np.pi / 2]),
+                np.array([0.6, 0.6]),
+                np.ones(2),
+                s,
+            )
+            yy, xx = np.mgrid[0:s, 0:s]
+            decay = np.exp(-np.hypot(xx - px, yy - py) / rng.uniform(6, 20)).astype(F)
+            model[j, :] += (arms.sum(axis=0) * decay)[None]
+        else:  # satellite trail through the candidate, in one band
+            width = rng.uniform(0.6, 1.2)
+            model[j, b] += line(
+                np.array([cx]),
+                np.array([cy]),
+                rng.uniform(0, np.pi, 1),
+                np.array([width]),
+                np.ones(1),
+                s,
+            )[0]
+    scale = batch.draw_snr(k) / np.maximum(_any_band_snr(batch, idx, model), F(1e-12))
+    model *= scale[:, None, None, None]
+    batch.diff[idx] += model
+    batch.var[idx] += model
+    if batch.new is not None:
+        batch.new[idx] += model
+    batch.meta["snr"][idx] = _any_band_snr(batch, idx, model)
+    batch.meta["flux"][idx] = model.sum(axis=(1, 2, 3))
+    batch.meta["artefact"][idx] = [ARTEFACT_KINDS[i] for i in kinds]
+    batch.meta["x"][idx], batch.meta["y"][idx] = c, c
+
+
+def _any_band_snr(batch, idx, model):
+    sig = batch.sigma[idx][:, :, None, None]
+    return np.sqrt(((model / sig).astype(np.float64) ** 2).sum(axis=(2, 3)).max(axis=1)).astype(F)
+
+
+def _neighbours(batch: _Batch):
+    rng, b, c = batch.rng, batch.B, batch.c
+    count = rng.integers(0, batch.cfg.max_neighbours + 1, b)
+    batch.meta["n_neighbours"] = count
+    for j in range(batch.cfg.max_neighbours):
+        idx = np.flatnonzero(count > j)
+        if not len(idx):
+            continue
+        k = len(idx)
+        r = rng.uniform(8, c * 1.3, k).astype(F)
+        phi = rng.uniform(0, 2 * np.pi, k).astype(F)
+        x, y = c + r * np.cos(phi), c + r * np.sin(phi)
+        flux = _logu(rng, 300, 3e4, k)
+        colours = batch.colours(k, (0.4, 1.2), (0.8, 1.5))
+        star = rng.uniform(size=k) < 0.5
+        batch.static(
+            idx[star], "star", x[star], y[star], {"flux": flux[star, None] * colours[star]}
+        )
+        gal = _galaxy(rng, int((~star).sum()), flux[~star], re=(1.0, 5.0))
+        batch.static(idx[~star], "galaxy", x[~star], y[~star], _scale_galaxy(gal, colours[~star]))
+
+
+def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator):
+    """Images (B, S, S, 3) float32 and a dict of per-stamp truth arrays."""
+    # work class by class on contiguous rows; restore the caller's order at the end
+    order = np.argsort(labels, kind="stable")
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    labels = labels[order]
+    batch = _Batch(labels, cfg, rng)
+    _neighbours(batch)
+    for code, name in enumerate(CLASSES):
+        idx = np.flatnonzero(labels == code)
+        if not len(idx):
+            continue
+        if name.startswith("SN") or name == "Transient":
+            _supernova(batch, idx, name)
+        elif name == "Moving":
+            _moving(batch, idx)
+        elif name == "Variable":
+            _variable(batch, idx)
+        elif name == "Dipole":
+            _dipole(batch, idx)
+        elif name == "Saturated Star":
+            _saturated(batch, idx)
+        else:
+            _artefact(batch, idx)
+    sigma2 = (batch.sigma**2)[:, :, None, None]
+    diff = batch.diff
+    ref_share = (1 / (1 + batch.n_ref))[:, None, None, None].astype(F)  # reference's noise share
+    if cfg.noise and cfg.layout == "gri":
+        # only the difference is kept: one draw with the summed variance
+        batch.var += sigma2
+        np.sqrt(batch.var, out=batch.var)
+        noise = standard_normal(rng, diff.shape)
+        noise *= batch.var
+        diff += noise
+    elif cfg.noise:
+        noise_ref = standard_normal(rng, diff.shape) * np.sqrt(sigma2 * ref_share)
+        noise_new = standard_normal(rng, diff.shape) * np.sqrt(sigma2 * (1 - ref_share) + batch.var)
+        diff += noise_new - noise_ref
+        batch.new += noise_new
+        batch.ref += noise_ref
+    if cfg.layout == "gri":
+        images = np.moveaxis(diff, 1, -1)[inverse]  # one gather into channels-last order
+    else:
+        images = np.stack([batch.new[inverse, 0], batch.ref[inverse, 0], diff[inverse, 0]], axis=-1)
+    meta = dict(batch.meta)
+    meta["label"] = labels
+    for j, band in enumerate(cfg.bands):
+        meta[f"fwhm_{band}"] = batch.fwhm_diff[:, j]
+        meta[f"fwhm_new_{band}"] = batch.fwhm_new[:, j]
+        meta[f"sigma_{band}"] = batch.sigma[:, j]
+        meta[f"eps_{band}"] = batch.eps[:, j]
+    meta["beta"] = batch.beta
+    meta["n_ref"] = batch.n_ref
+    meta = {k: np.asarray(v)[inverse] for k, v in meta.items()}
+    return np.ascontiguousarray(images, dtype=F), meta
+
+
+def taxonomy(config: StampConfig):
+    """The SDSS-II SN taxonomy (original -> visual -> binary)."""
+    return SDSS_SN
+
+
+def meta_frame(meta: dict) -> pd.DataFrame:
+    """Truth table with the class name alongside the numbers."""
+    frame = pd.DataFrame({k: v for k, v in meta.items() if k != "label"})
+    frame.insert(0, "class", [CLASSES[i] for i in meta["label"]])
+    return frame

@@ -1,0 +1,119 @@
+import numpy as np
+import pytest
+
+from benchmark import datasets
+from benchmark.cli import main
+from benchmark.datasets import read_store
+from benchmark.datasets.taxonomy import GALAXY10_SDSS
+from benchmark.errors import ConfigError, UnknownNameError
+from benchmark.simulate import simulate
+
+
+def test_galaxy10_mode():
+    ds = simulate("sim-galaxy10", n=120, seed=1, progress=False)
+    assert ds.shape == (120, 69, 69, 3) and ds.classes == GALAXY10_SDSS.classes("original")
+    assert sum(ds.counts().values()) == 120 and min(ds.counts().values()) >= 2
+    assert np.isfinite(ds.images).all()
+    meta = ds.meta
+    labels = ds.labels
+    cigar = meta["axis_ratio"][labels == 3]
+    round_ = meta["axis_ratio"][labels == 1]
+    assert cigar.max() < round_.min()
+    edge_on = np.isin(labels, [4, 5, 6])
+    assert (meta["inclination_deg"][edge_on] >= 82).all()
+    tight, loose = meta["pitch_deg"][labels == 7], meta["pitch_deg"][labels == 9]
+    assert tight.max() < loose.min()
+    assert (meta["boxiness"][labels == 5] > 2.5).all()
+    assert ds.relabel("coarse").classes == ("Smooth", "Disk")
+
+
+def test_gz4_mode_and_mergers_have_two_nuclei():
+    ds = simulate(
+        "sim-galaxy10",
+        n=40,
+        mode="gz4",
+        seed=2,
+        max_neighbours=0,
+        noise=False,
+        fractions={"merger": 0.5, "elliptical": 0.5},
+        progress=False,
+    )
+    assert ds.classes == ("edge-on", "face-on spiral", "elliptical", "merger")
+    from scipy import ndimage
+
+    r = np.asarray(ds.images)[..., 1]
+    for img, label in zip(r, ds.labels):
+        peaks = (img == ndimage.maximum_filter(img, size=5)) & (img > 0.1 * img.max())
+        assert peaks.sum() >= (2 if label == 3 else 1)
+    assert ds.relabel("spiral-elliptical").counts()["elliptical"] == 20
+
+
+def test_galaxy_light_is_psf_convolved_and_flux_conserved():
+    ds = simulate("sim-galaxy10", n=20, seed=3, max_neighbours=0, noise=False, progress=False)
+    total = np.asarray(ds.images).sum(axis=(1, 2, 3))
+    # most of each galaxy's light lies inside the cutout
+    assert (total > 0).all()
+    assert ds.meta["fwhm_r"].between(2.5, 4.5).all()
+
+
+def test_deterministic():
+    a = simulate("sim-galaxy10", n=30, seed=5, progress=False)
+    b = simulate("sim-galaxy10", n=30, seed=5, progress=False)
+    np.testing.assert_array_equal(a.images, b.images)
+
+
+def test_bad_parameters():
+    with pytest.raises(UnknownNameError, match="valid: galaxy10, gz4"):
+        simulate("sim-galaxy10", mode="hubble", progress=False)
+    with pytest.raises(UnknownNameError, match="unknown class 'Irregular'"):
+        simulate("sim-galaxy10", mode="gz4", fractions={"Irregular": 1.0}, progress=False)
+    with pytest.raises(ConfigError, match="size must be at least 32"):
+        simulate("sim-galaxy10", size=8, progress=False)
+
+
+def test_cli_simulate_and_gallery(tmp_path, capsys):
+    out = tmp_path / "sn.h5"
+    assert (
+        main(
+            [
+                "-q",
+                "data",
+                "simulate",
+                "sim-sdss-sn",
+                "--n",
+                "80",
+                "--seed",
+                "7",
+                "--layout",
+                "triplet",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    ds = read_store(out)
+    assert ds.shape == (80, 63, 63, 3) and ds.provenance["seed"] == 7
+    capsys.readouterr()
+    assert main(["-q", "data", "simulate", "sim-sdss-sn", "--n", "80", "-o", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (
+        main(["-q", "data", "simulate", "sim-sky", "--n", "8", "-o", str(tmp_path / "x.h5")]) == 2
+    )
+    assert "valid: sim-sdss-sn, sim-galaxy10" in capsys.readouterr().err
+    assert (
+        main(["-q", "data", "simulate", "sim-sdss-sn", "--n", "-3", "-o", str(tmp_path / "y.h5")])
+        == 2
+    )
+    assert "n must be a positive number" in capsys.readouterr().err
+    png = tmp_path / "gallery.png"
+    assert main(["-q", "data", "gallery", str(out), "--per-class", "2", "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    g10 = tmp_path / "g10.h5"
+    assert (
+        main(
+            ["-q", "data", "simulate", "sim-galaxy10", "--n", "40", "--mode", "gz4", "-o", str(g10)]
+        )
+        == 0
+    )
+    assert datasets.load(g10).classes[-1] == "merger"

@@ -1,0 +1,200 @@
+"""sim-sdss-sn: counts, determinism, physics checks and bad parameters."""
+
+import numpy as np
+import pytest
+
+from benchmark import datasets
+from benchmark.errors import ConfigError, UnknownNameError
+from benchmark.simulate import simulate
+from benchmark.simulate._profiles import moffat_encircled
+from benchmark.simulate.stamps import CLASSES, StampConfig
+
+
+def only(cls, n=64, **kw):
+    """A simulation of ``n`` stamps of one class."""
+    return simulate("sim-sdss-sn", n=n, fractions={cls: 1.0}, progress=False, **kw)
+
+
+def test_requested_class_counts_are_met_exactly():
+    fractions = {"Artefact": 0.3, "Dipole": 0.2, "SN Gold": 0.25, "Moving": 0.25}
+    ds = simulate("sim-sdss-sn", n=101, fractions=fractions, progress=False)
+    counts = ds.counts()
+    assert sum(counts.values()) == 101
+    # 30.3, 20.2, 25.25, 25.25: the largest remainder (Artefact) gets the extra stamp
+    assert counts["Artefact"] == 31 and counts["Dipole"] == 20
+    assert counts["SN Gold"] == 25 and counts["Moving"] == 25 and counts["SN Silver"] == 0
+    assert StampConfig(n=21785).counts().sum() == 21785
+
+
+def test_default_class_balance_matches_the_paper():
+    counts = StampConfig().counts()
+    real = counts[3:].sum() / counts.sum()
+    assert counts.sum() == 21785 and real == pytest.approx(0.56, abs=0.005)
+
+
+def test_contract_and_truth_table():
+    ds = simulate("sim-sdss-sn", n=200, seed=3, progress=False)
+    assert ds.shape == (200, 69, 69, 3) and ds.images.dtype == np.float32
+    assert ds.channels == ("g", "r", "i")
+    assert ds.relabel("binary").classes == ("Not-Real", "Real")
+    for col in (
+        "class",
+        "snr",
+        "flux",
+        "x",
+        "y",
+        "host_offset",
+        "shift",
+        "fwhm_g",
+        "fwhm_r",
+        "fwhm_i",
+        "sigma_r",
+    ):
+        assert col in ds.meta
+    assert (ds.meta["class"] == [ds.classes[i] for i in ds.labels]).all()
+    assert np.isfinite(ds.images).all()
+    # every class spans faint to bright: the SNR is not a class shortcut
+    for name in CLASSES:
+        snr = ds.meta.loc[ds.meta["class"] == name, "snr"]
+        if name != "Saturated Star" and len(snr) >= 8:
+            assert snr.min() < 15 and snr.max() > 25, name
+    assert ds.provenance["simulated"] and ds.provenance["seed"] == 3
+
+
+def test_same_seed_same_bytes_and_jobs_do_not_matter(tmp_path):
+    from benchmark.datasets import write_store
+
+    a = simulate("sim-sdss-sn", n=700, seed=11, progress=False)
+    b = simulate("sim-sdss-sn", n=700, seed=11, n_jobs=2, progress=False)
+    c = simulate("sim-sdss-sn", n=700, seed=12, progress=False)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert not np.array_equal(a.images, c.images)
+    pa = write_store(a, tmp_path / "a.h5")
+    pb = write_store(b, tmp_path / "b.h5")
+    assert pa.read_bytes() == pb.read_bytes()
+
+
+def test_cache_is_reused_and_keyed_by_parameters(tmp_path):
+    first = datasets.load("sim-sdss-sn", n=60, seed=1, progress=False)
+    cached = list((tmp_path / "cache" / "simulated").iterdir())
+    assert len(cached) == 1
+    mtime = cached[0].stat().st_mtime_ns
+    again = datasets.load("sim-sdss-sn", n=60, seed=1, progress=False)
+    assert again.fingerprint == first.fingerprint and cached[0].stat().st_mtime_ns == mtime
+    datasets.load("sim-sdss-sn", n=60, seed=2, progress=False)
+    datasets.load("sim-sdss-sn", n=60, seed=1, layout="triplet", progress=False)
+    assert len(list((tmp_path / "cache" / "simulated").iterdir())) == 3
+    cropped = datasets.load("sim-sdss-sn", n=60, seed=1, crop=32, progress=False)
+    assert cropped.shape == (60, 32, 32, 3)
+
+
+def test_psf_flux_recovered_by_aperture_photometry():
+    from photutils.aperture import CircularAperture, aperture_photometry
+
+    ds = only("SN Silver", n=24, snr_range=(400, 400), max_neighbours=0, seed=5)
+    r_band = np.asarray(ds.images)[..., 1]
+    meta = ds.meta
+    ratios = []
+    for j in range(len(ds)):
+        if meta["host_flux"][j] > 0.01 * meta["flux"][j]:
+            continue  # the faint host's residual would add to the aperture
+        radius = 3.0 * meta["fwhm_r"][j]
+        ap = CircularAperture((meta["x"][j], meta["y"][j]), r=radius)
+        measured = aperture_photometry(r_band[j], ap)["aperture_sum"][0]
+        expected = meta["flux"][j] * moffat_encircled(radius, meta["fwhm_r"][j], meta["beta"][j])
+        ratios.append(measured / expected)
+    assert len(ratios) >= 8
+    np.testing.assert_allclose(ratios, 1.0, atol=0.02)
+
+
+def test_dipoles_have_zero_net_flux():
+    ds = only("Dipole", n=40, max_neighbours=0, noise=False, seed=2)
+    images = np.asarray(ds.images, dtype=np.float64)
+    net = np.abs(images.sum(axis=(1, 2)))
+    lobes = np.abs(images).sum(axis=(1, 2))
+    # zero up to the sliver of the wings' residual that falls outside the stamp
+    assert (net < 0.01 * lobes).all()
+    assert np.median(net / lobes) < 1e-3
+    # adjacent positive and negative lobes, both clearly present
+    r = images[..., 1]
+    assert (r.max(axis=(1, 2)) > 0.2 * np.abs(r).max(axis=(1, 2))).all()
+    assert (r.min(axis=(1, 2)) < -0.2 * np.abs(r).max(axis=(1, 2))).all()
+    assert ds.meta["shift"].between(0.15, 1.0).all()
+
+
+def test_noise_matches_the_model():
+    ds = only("Transient", n=40, snr_range=(3, 3), max_neighbours=0, seed=4)
+    images = np.asarray(ds.images)
+    outer = np.ones((69, 69), bool)
+    outer[19:50, 19:50] = False  # away from the faint central source
+    for j, band in enumerate("gri"):
+        measured = images[:, outer, j].std(axis=1)
+        ratio = measured / ds.meta[f"sigma_{band}"]
+        np.testing.assert_allclose(ratio, 1.0, atol=0.06)  # 3,800 pixels: 1.1% per stamp
+        assert np.mean(ratio) == pytest.approx(1.0, abs=0.01)
+
+
+def _centroids(images):
+    yy, xx = np.mgrid[0 : images.shape[1], 0 : images.shape[2]]
+    w = np.clip(images, 0, None)
+    total = w.sum(axis=(1, 2))
+    return np.stack([(w * xx).sum(axis=(1, 2)) / total, (w * yy).sum(axis=(1, 2)) / total], -1)
+
+
+def test_asteroids_move_between_bands_supernovae_do_not():
+    moving = only("Moving", n=32, noise=False, max_neighbours=0, seed=6)
+    sn = only("SN Silver", n=32, noise=False, max_neighbours=0, seed=6)
+    for ds, check in ((moving, "moves"), (sn, "still")):
+        imgs = np.asarray(ds.images)
+        g, r = _centroids(imgs[..., 0]), _centroids(imgs[..., 1])
+        shift = np.hypot(*(g - r).T)
+        if check == "moves":
+            expected = ds.meta["velocity"].to_numpy() * 2.868  # g is taken 287 s after r
+            np.testing.assert_allclose(shift, expected, rtol=0.1, atol=0.1)
+            assert np.median(shift) > 1.0
+        else:
+            assert shift.max() < 0.15
+
+
+def test_cosmic_rays_are_sharper_than_the_psf():
+    ds = only("Artefact", n=120, noise=False, max_neighbours=0, seed=8)
+    crs = np.flatnonzero(ds.meta["artefact"] == "cosmic-ray")
+    assert len(crs) > 10
+    imgs = np.asarray(ds.images)[crs]
+    # all the flux of a cosmic ray sits in one band
+    per_band = np.abs(imgs).sum(axis=(1, 2))
+    assert (per_band.max(axis=1) == per_band.sum(axis=1)).all()
+    # and within a few pixels: far fewer than a PSF (FWHM >= 2.5 px) would cover
+    lit = (np.abs(imgs).max(axis=-1) > 0).sum(axis=(1, 2))
+    assert lit.max() <= 6
+
+
+def test_triplet_layout():
+    ds = simulate("sim-sdss-sn", n=64, layout="triplet", seed=1, progress=False)
+    assert ds.shape == (64, 63, 63, 3)
+    assert ds.channels == ("science", "reference", "difference")
+    var = only("Variable", n=16, layout="triplet", noise=False, max_neighbours=0, seed=1)
+    imgs = np.asarray(var.images)
+    c = 31
+    # a variable is a star already in the reference
+    assert (imgs[:, c, c, 1] > 0).all()
+    transient = only("Transient", n=16, layout="triplet", noise=False, max_neighbours=0, seed=1)
+    ref = np.asarray(transient.images)[..., 1]
+    assert np.abs(ref).max() == 0  # no host, no history: an empty reference
+
+
+@pytest.mark.parametrize(
+    "params, error, text",
+    [
+        ({"n": -5}, ConfigError, "n must be a positive number"),
+        ({"fractions": {"SN Gold": 0.5, "Dipole": 0.4}}, ConfigError, "must sum to 1"),
+        ({"fractions": {"Comet": 1.0}}, UnknownNameError, "unknown class 'Comet'"),
+        ({"layout": "ugriz"}, UnknownNameError, "valid: gri, triplet"),
+        ({"snr_range": (10, 3)}, ConfigError, "snr_range must be two positive numbers"),
+        ({"size": 4}, ConfigError, "size must be at least 16"),
+        ({"colour": "red"}, ConfigError, "unknown parameter 'colour' for sim-sdss-sn"),
+    ],
+)
+def test_bad_parameters(params, error, text):
+    with pytest.raises(error, match=text):
+        simulate("sim-sdss-sn", progress=False, **params)
