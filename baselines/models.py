@@ -1,0 +1,125 @@
+"""Factories of the classical classifiers, their defaults and small search spaces.
+
+Each factory returns a fresh scikit-learn estimator or Pipeline with
+``predict_proba``; scaling is included where the method needs it, and class
+imbalance is handled by class weights where the estimator supports them
+(``xgboost`` gets balanced sample weights from :mod:`baselines.method`).
+Estimators run single-threaded: the runner parallelises over runs.
+"""
+
+from __future__ import annotations
+
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+__all__ = ["SEARCH_SPACES", "SUPPORTS_SAMPLE_WEIGHT"]
+
+
+def _scaled(estimator) -> Pipeline:
+    return Pipeline([("scale", StandardScaler()), ("clf", estimator)])
+
+
+def rf(*, n_estimators=300, max_features="sqrt", min_samples_leaf=1, random_state=0):
+    """Random forest (du Buisson et al.'s best classical method), balanced class weights."""
+    return RandomForestClassifier(
+        n_estimators=n_estimators,
+        max_features=max_features,
+        min_samples_leaf=min_samples_leaf,
+        class_weight="balanced_subsample",
+        random_state=random_state,
+        n_jobs=1,
+    )
+
+
+def knn(*, n_neighbors=15, weights="distance", random_state=0):
+    """k nearest neighbours on standardised features."""
+    return _scaled(KNeighborsClassifier(n_neighbors=n_neighbors, weights=weights))
+
+
+def svm(*, C=10.0, gamma="scale", random_state=0):
+    """RBF support vector machine; probabilities by Platt (sigmoid) calibration, 3-fold."""
+    svc = SVC(C=C, gamma=gamma, class_weight="balanced", random_state=random_state)
+    return _scaled(CalibratedClassifierCV(svc, method="sigmoid", cv=3))
+
+
+def nb(*, var_smoothing=1e-9, random_state=0):
+    """Gaussian naive Bayes."""
+    return GaussianNB(var_smoothing=var_smoothing)
+
+
+def mec(*, reg_param=0.1, random_state=0):
+    """Minimum error classification: Bayes rule with Gaussian class densities (regularised QDA)."""
+    return _scaled(QuadraticDiscriminantAnalysis(reg_param=reg_param))
+
+
+def logreg(*, C=1.0, random_state=0):
+    """Logistic regression (seed 004 pairs it with 20 PCA components)."""
+    return _scaled(
+        LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=random_state)
+    )
+
+
+def xgboost(*, n_estimators=300, max_depth=6, learning_rate=0.1, subsample=0.9, random_state=0):
+    """Gradient-boosted trees (XGBoost, histogram method)."""
+    from xgboost import XGBClassifier
+
+    return XGBClassifier(
+        n_estimators=n_estimators,
+        max_depth=max_depth,
+        learning_rate=learning_rate,
+        subsample=subsample,
+        tree_method="hist",
+        n_jobs=1,
+        random_state=random_state,
+        eval_metric="logloss",
+    )
+
+
+def decision_tree(*, max_depth=10, min_samples_leaf=5, random_state=0):
+    """A single decision tree (seed 003's baseline)."""
+    return DecisionTreeClassifier(
+        max_depth=max_depth,
+        min_samples_leaf=min_samples_leaf,
+        class_weight="balanced",
+        random_state=random_state,
+    )
+
+
+def mlp(*, hidden_layer_sizes=(100,), alpha=1e-4, activation="relu", random_state=0):
+    """Feed-forward network: SkyNet-style (du Buisson et al.) and seed 003's one hidden layer."""
+    return _scaled(
+        MLPClassifier(
+            hidden_layer_sizes=tuple(hidden_layer_sizes),
+            alpha=alpha,
+            activation=activation,
+            early_stopping=True,
+            max_iter=300,
+            random_state=random_state,
+        )
+    )
+
+
+#: Candidates tried after the defaults, in order, while the tuning budget lasts.
+SEARCH_SPACES = {
+    "rf": [{"max_features": 0.3}, {"min_samples_leaf": 3}],
+    "knn": [{"n_neighbors": 5}, {"n_neighbors": 31}],
+    "svm": [{"C": 1.0}, {"C": 100.0}],
+    "nb": [{"var_smoothing": 1e-6}],
+    "mec": [{"reg_param": 0.01}, {"reg_param": 0.5}],
+    "logreg": [{"C": 0.1}, {"C": 10.0}],
+    "xgboost": [{"max_depth": 3}, {"learning_rate": 0.05, "n_estimators": 600}],
+    "decision-tree": [{"max_depth": 5}, {"max_depth": None, "min_samples_leaf": 10}],
+    "mlp": [{"hidden_layer_sizes": (50, 50), "alpha": 1e-3}, {"alpha": 1e-2}],
+}
+
+#: Baselines whose ``fit`` takes balanced ``sample_weight`` instead of class weights.
+SUPPORTS_SAMPLE_WEIGHT = {"xgboost"}

@@ -1,0 +1,73 @@
+"""Every registered baseline through the same checks with tiny data."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import baselines
+from baselines.method import ClassicalMethod
+from benchmark.errors import ConfigError, UnknownNameError
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    n = 240
+    y = (np.arange(n) % 3 == 0).astype(int)  # imbalanced: a third positive
+    x = rng.normal(size=(n, 6)).astype(np.float32)
+    x[:, 0] += 2.0 * y
+    x[:, 1] -= 1.5 * y
+    return x[:160], y[:160], x[160:], y[160:]
+
+
+def test_registry_lists_the_nine():
+    assert baselines.available() == sorted(
+        ["rf", "knn", "svm", "nb", "mec", "logreg", "xgboost", "decision-tree", "mlp"]
+    )
+
+
+@pytest.mark.parametrize(
+    "name", sorted(["rf", "knn", "svm", "nb", "mec", "logreg", "xgboost", "decision-tree", "mlp"])
+)
+def test_baseline_learns_saves_and_reloads(name, data, tmp_path):
+    xtr, ytr, xva, yva = data
+    est = baselines.get(name)
+    assert clone(est).get_params().keys() == est.get_params().keys()
+    method = ClassicalMethod(name, tune_budget=0, seed=1).fit(xtr, ytr, xva, yva)
+    proba = method.predict_proba(xva)
+    assert proba.shape == (len(xva), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(yva, proba[:, 1]) > 0.8  # it learned the signal
+    method.save(tmp_path / name)
+    again = ClassicalMethod.load(tmp_path / name)
+    np.testing.assert_allclose(again.predict_proba(xva), proba, atol=1e-6)
+    if name == "xgboost":
+        assert (tmp_path / name / "model.json").is_file()
+
+
+def test_tuning_tries_candidates_and_keeps_the_best(data):
+    xtr, ytr, xva, yva = data
+    method = ClassicalMethod("logreg", tune_budget=60).fit(xtr, ytr, xva, yva)
+    assert len(method.history_) == 3
+    best = min(method.history_, key=lambda h: h["val_log_loss"])
+    assert {**best["params"]}.items() <= method.best_params_.items()
+    fixed = ClassicalMethod("logreg", {"C": 0.5}, tune_budget=60).fit(xtr, ytr, xva, yva)
+    assert len(fixed.history_) == 1 and fixed.best_params_ == {"C": 0.5}  # fixed: not tuned
+
+
+def test_multiclass(data):
+    xtr, ytr, xva, yva = data
+    y3 = np.arange(len(ytr)) % 3
+    m = ClassicalMethod("rf", tune_budget=0).fit(xtr, y3, xva, np.arange(len(yva)) % 3)
+    assert m.predict_proba(xva).shape == (len(xva), 3)
+
+
+def test_errors():
+    with pytest.raises(
+        UnknownNameError, match="unknown baseline 'cnn'; valid names: decision-tree"
+    ):
+        baselines.get("cnn")
+    with pytest.raises(ConfigError, match="unknown hyperparameter 'depth' for baseline 'rf'"):
+        baselines.get("rf", depth=3)
