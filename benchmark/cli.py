@@ -76,8 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list datasets, loaders, label schemes, features, models, presets")
 
     run = sub.add_parser("run", help="run an experiment and print the comparison table")
-    run.add_argument("experiment", nargs="?", help="preset name or experiment TOML")
+    run.add_argument(
+        "experiment",
+        nargs="?",
+        default="du-buisson-2015",
+        help="preset name or experiment TOML (default: du-buisson-2015)",
+    )
+    run.add_argument("--data", help="run the preset on this real data path instead")
+    run.add_argument("--methods", nargs="+", help="only these methods")
+    run.add_argument("--features", nargs="+", help="only these feature sets")
+    run.add_argument("--seeds", type=int, help="repeat with this many seeds")
+    run.add_argument("--jobs", type=int, default=-1, help="parallel runs (default: all cores)")
+    run.add_argument("--out", help="results folder (default: results/<experiment>)")
     run.add_argument("--quick", action="store_true", help="small, fast profile")
+    run.add_argument("--force", action="store_true", help="redo finished runs / replace results")
 
     report = sub.add_parser("report", help="rebuild the HTML report of a results folder")
     report.add_argument("results", help="results folder")
@@ -233,6 +245,23 @@ def _cmd_data(args) -> int:
     return EXIT_ERROR
 
 
+def _cmd_run(args) -> int:
+    from .config import load_experiment
+    from .runner import run_experiment
+    from .tables import comparison_table, write_tables
+
+    config = load_experiment(args.experiment, quick=args.quick, data=args.data)
+    config = config.select(methods=args.methods, features=args.features, seeds=args.seeds)
+    store = run_experiment(
+        config, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet
+    )
+    table = comparison_table(store.records(), published=config.published)
+    title = f"{config.name}: {config.description}" if config.description else config.name
+    print(write_tables(store, table, title))
+    print(f"\nresults: {store.root}")
+    return 0
+
+
 def _cmd_simulate(args) -> int:
     import shutil
 
@@ -273,8 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "data":
             return _cmd_data(args)
         if args.command == "run":
-            msg = "`run` arrives with the harness (issue #5); it is not available yet"
-            raise NotAvailableYetError(msg)
+            return _cmd_run(args)
         if args.command == "report":
             msg = "`report` arrives with the HTML reports (issue #7); it is not available yet"
             raise NotAvailableYetError(msg)

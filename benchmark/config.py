@@ -31,7 +31,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["DatasetConfig", "read_toml"]
+__all__ = [
+    "DatasetConfig",
+    "ExperimentConfig",
+    "RunConfig",
+    "SplitConfig",
+    "available_presets",
+    "load_experiment",
+    "read_toml",
+]
 
 
 def read_toml(path) -> dict:
@@ -121,3 +129,272 @@ class DatasetConfig:
             drop_classes=list(self.drop_classes),
             **params,
         )
+
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+THRESHOLDS = ("fixed", "max-f1", "target-recall")
+
+
+def available_presets() -> list[str]:
+    """Names of the shipped experiment presets."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def _check_keys(table: dict, allowed, where: str) -> None:
+    if not isinstance(table, dict):
+        msg = f"{where} must be a table"
+        raise ConfigError(msg)
+    unknown = [k for k in table if k not in allowed]
+    if unknown:
+        msg = f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(allowed)}"
+        raise ConfigError(msg)
+
+
+def _number(table, key, where, kind=float, low=None, high=None):
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"{where}.{key} must be a number, got {value!r}"
+        raise ConfigError(msg)
+    if kind is int and int(value) != value:
+        msg = f"{where}.{key} must be an integer, got {value!r}"
+        raise ConfigError(msg)
+    if (low is not None and value < low) or (high is not None and value > high):
+        msg = f"{where}.{key} must lie in [{low}, {high}], got {value!r}"
+        raise ConfigError(msg)
+    return kind(value)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """``[split]``: seed and fractions (defaults of seed 001: 25% test, 30% of the rest val)."""
+
+    seed: int = 0
+    test_size: float = 0.25
+    val_size: float = 0.30
+
+    @classmethod
+    def from_table(cls, table: dict, where: str = "[split]"):
+        _check_keys(table, ("seed", "test_size", "val_size"), where)
+        kw = {}
+        if "seed" in table:
+            kw["seed"] = _number(table, "seed", where, int, 0)
+        for key in ("test_size", "val_size"):
+            if key in table:
+                kw[key] = _number(table, key, where, float, 0.0, 0.95)
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``[run]``: seeds, tuning budget, decision threshold, bootstrap size."""
+
+    seeds: int = 1
+    tune_budget: float = 20.0
+    threshold: str = "fixed"
+    target_recall: float = 0.95
+    n_bootstrap: int = 1000
+
+    @classmethod
+    def from_table(cls, table: dict, where: str = "[run]"):
+        _check_keys(
+            table, ("seeds", "tune_budget", "threshold", "target_recall", "n_bootstrap"), where
+        )
+        kw = {}
+        if "seeds" in table:
+            kw["seeds"] = _number(table, "seeds", where, int, 1, 100)
+        if "tune_budget" in table:
+            kw["tune_budget"] = _number(table, "tune_budget", where, float, 0.0)
+        if "target_recall" in table:
+            kw["target_recall"] = _number(table, "target_recall", where, float, 0.0, 1.0)
+        if "n_bootstrap" in table:
+            kw["n_bootstrap"] = _number(table, "n_bootstrap", where, int, 0, 100000)
+        if "threshold" in table:
+            if table["threshold"] not in THRESHOLDS:
+                msg = (
+                    f"{where}.threshold: unknown strategy {table['threshold']!r}; "
+                    f"valid: {', '.join(THRESHOLDS)}"
+                )
+                raise ConfigError(msg)
+            kw["threshold"] = table["threshold"]
+        return cls(**kw)
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _named_tables(table, where, registry_names, validate):
+    if not isinstance(table, dict) or not table:
+        msg = f"{where} must be a non-empty table of name = {{ parameters }}"
+        raise ConfigError(msg)
+    out = {}
+    for name, params in table.items():
+        if name not in registry_names:
+            msg = f"{where}: unknown name {name!r}; valid: {', '.join(registry_names)}"
+            raise ConfigError(msg)
+        if not isinstance(params, dict):
+            msg = f"{where}.{name} must be a table of parameters, got {params!r}"
+            raise ConfigError(msg)
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        validate(name, params)
+        out[name] = params
+    return MappingProxyType(out)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole experiment: data, split, feature sets, methods and run settings."""
+
+    name: str
+    dataset: DatasetConfig
+    split: SplitConfig
+    features: MappingProxyType
+    methods: MappingProxyType
+    run: RunConfig
+    description: str = ""
+    published: str | None = None
+    real_data: bool = False
+
+    KEYS = (
+        "name",
+        "description",
+        "published",
+        "dataset",
+        "dataset_real",
+        "split",
+        "features",
+        "methods",
+        "run",
+        "quick",
+    )
+
+    @classmethod
+    def from_table(
+        cls,
+        table: dict,
+        *,
+        base: Path | None = None,
+        quick: bool = False,
+        data: str | None = None,
+        where: str = "experiment",
+    ):
+        """Validate a parsed experiment; ``quick`` merges ``[quick]``, ``data`` swaps the data."""
+        import baselines
+        import features
+
+        _check_keys(table, cls.KEYS, where)
+        if quick and "quick" in table:
+            table = _merge(table, table["quick"])
+        if "name" not in table or not isinstance(table["name"], str):
+            msg = f"{where}: missing string key 'name'"
+            raise ConfigError(msg)
+        if "dataset" not in table:
+            msg = f"{where}: missing table [dataset]"
+            raise ConfigError(msg)
+        dataset_table = table["dataset"]
+        if data is not None:
+            real = table.get("dataset_real", {})
+            _check_keys(real, ("loader", "scheme", "drop_classes", "params"), "[dataset_real]")
+            dataset_table = {"source": str(data), **real}
+            base = None
+        dataset = DatasetConfig.from_table(dataset_table, base=base)
+        feats = _named_tables(
+            table.get("features"),
+            "[features]",
+            features.available(),
+            lambda n, p: features.get(n, **p),
+        )
+        methods = _named_tables(
+            table.get("methods"),
+            "[methods]",
+            baselines.available(),
+            lambda n, p: baselines.get(n, **p),
+        )
+        return cls(
+            name=table["name"],
+            description=str(table.get("description", "")),
+            published=table.get("published"),
+            dataset=dataset,
+            split=SplitConfig.from_table(table.get("split", {})),
+            features=feats,
+            methods=methods,
+            run=RunConfig.from_table(table.get("run", {})),
+            real_data=data is not None,
+        )
+
+    def select(self, *, methods=None, features=None, seeds=None) -> ExperimentConfig:
+        """A copy restricted to some methods / feature sets, or with another seed count."""
+        import dataclasses
+
+        import baselines
+        import features as feature_sets
+
+        changes = {}
+        for key, chosen, registry in (
+            ("methods", methods, baselines),
+            ("features", features, feature_sets),
+        ):
+            if chosen:
+                current = getattr(self, key)
+                unknown = [n for n in chosen if n not in registry.available()]
+                if unknown:
+                    msg = (
+                        f"unknown {key[:-1]} {unknown[0]!r}; "
+                        f"valid: {', '.join(registry.available())}"
+                    )
+                    raise ConfigError(msg)
+                changes[key] = MappingProxyType({n: current.get(n, {}) for n in chosen})
+        if seeds is not None:
+            changes["run"] = dataclasses.replace(self.run, seeds=int(seeds))
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain data (saved with the results; its hash identifies the experiment)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "published": self.published,
+            "real_data": self.real_data,
+            "dataset": {
+                "source": self.dataset.source,
+                "loader": self.dataset.loader,
+                "scheme": self.dataset.scheme,
+                "drop_classes": list(self.dataset.drop_classes),
+                "params": dict(self.dataset.params),
+            },
+            "split": self.split.__dict__,
+            "features": {k: dict(v) for k, v in self.features.items()},
+            "methods": {k: dict(v) for k, v in self.methods.items()},
+            "run": self.run.__dict__,
+        }
+
+    @property
+    def hash(self) -> str:
+        import hashlib
+        import json
+
+        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def load_experiment(name_or_path, *, quick: bool = False, data=None) -> ExperimentConfig:
+    """A preset by name, or an experiment TOML file, validated."""
+    from .errors import UnknownNameError
+
+    text = str(name_or_path)
+    path = Path(text)
+    if text in available_presets():
+        path = PRESETS_DIR / f"{text}.toml"
+    elif not (path.suffix == ".toml" or path.exists()):
+        msg = f"unknown preset {text!r}; valid presets: {', '.join(available_presets())} (or a .toml file)"
+        raise UnknownNameError(msg)
+    table = read_toml(path)
+    return ExperimentConfig.from_table(
+        table, base=path.parent, quick=quick, data=data, where=path.name
+    )

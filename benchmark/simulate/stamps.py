@@ -75,7 +75,29 @@ DEFAULT_FRACTIONS = MappingProxyType(
         "SN Gold": 0.10,
     }
 )
-ARTEFACT_KINDS = ("cosmic-ray", "hot-pixel", "bad-column", "diffraction-spike", "satellite")
+ARTEFACT_KINDS = (
+    "cosmic-ray",
+    "hot-pixel",
+    "bad-column",
+    "diffraction-spike",
+    "satellite",
+    "psf-mismatch",
+    "ghost",
+)
+ARTEFACT_P = (0.25, 0.08, 0.10, 0.12, 0.10, 0.20, 0.15)
+#: Classes hand scanners confuse with each class (used by ``label_noise``).
+CONFUSABLE = {
+    "Artefact": ("Dipole", "Transient", "SN Silver"),
+    "Dipole": ("Artefact", "Variable", "SN Bronze"),
+    "Saturated Star": ("Dipole", "Artefact"),
+    "Moving": ("Transient", "Artefact", "SN Silver"),
+    "Variable": ("SN Bronze", "SN Silver", "Dipole"),
+    "Transient": ("SN Silver", "SN Other", "Artefact"),
+    "SN Other": ("SN Gold", "Transient", "Variable"),
+    "SN Bronze": ("Variable", "SN Gold", "Dipole"),
+    "SN Silver": ("Transient", "SN Other", "Artefact"),
+    "SN Gold": ("SN Other", "SN Bronze", "SN Silver"),
+}
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,10 @@ class StampConfig:
         Up to this many field stars and galaxies per stamp.
     noise : bool
         Add noise (turn off for physics checks).
+    label_noise : float
+        Fraction of stamps whose hand-scanning label is wrong: the stamp shows a
+        class scanners confuse with its label (``meta["true_class"]`` keeps the
+        truth).  Real scanning labels are imperfect; 0 gives perfect labels.
     """
 
     n: int = 21785
@@ -112,6 +138,7 @@ class StampConfig:
     fwhm_range: tuple = (2.5, 6.0)
     max_neighbours: int = 2
     noise: bool = True
+    label_noise: float = 0.04
 
     def __post_init__(self):
         if int(self.n) <= 0:
@@ -150,6 +177,9 @@ class StampConfig:
             object.__setattr__(self, name, (lo, hi))
         if int(self.max_neighbours) < 0:
             msg = f"max_neighbours must be >= 0, got {self.max_neighbours}"
+            raise ConfigError(msg)
+        if not 0.0 <= float(self.label_noise) < 0.5:
+            msg = f"label_noise must lie in [0, 0.5), got {self.label_noise}"
             raise ConfigError(msg)
 
     @property
@@ -528,7 +558,7 @@ def _bleed(img, sat, x):
 
 def _artefact(batch: _Batch, idx):
     rng, k, c, s, nb = batch.rng, len(idx), batch.c, batch.S, batch.nb
-    kinds = rng.choice(len(ARTEFACT_KINDS), size=k, p=[0.4, 0.15, 0.15, 0.15, 0.15])
+    kinds = rng.choice(len(ARTEFACT_KINDS), size=k, p=ARTEFACT_P)
     model = np.zeros((k, nb, s, s), F)
     band = rng.integers(0, nb, k)  # artefacts of a single exposure sit in one band
     if nb > 1:
@@ -566,7 +596,7 @@ def _artefact(batch: _Batch, idx):
             yy, xx = np.mgrid[0:s, 0:s]
             decay = np.exp(-np.hypot(xx - px, yy - py) / rng.uniform(6, 20)).astype(F)
             model[j, :] += (arms.sum(axis=0) * decay)[None]
-        else:  # satellite trail through the candidate, in one band
+        elif kind == "satellite":  # satellite trail through the candidate, in one band
             width = rng.uniform(0.6, 1.2)
             model[j, b] += line(
                 np.array([cx]),
@@ -576,10 +606,28 @@ def _artefact(batch: _Batch, idx):
                 np.ones(1),
                 s,
             )[0]
+        elif kind == "psf-mismatch":
+            # a star subtracted with a badly matched PSF: a point-like core and a ring of the
+            # opposite sign in every band, zero net flux; it masquerades as a faint transient
+            fw = batch.fwhm_diff[idx[j]]
+            e = rng.uniform(0.05, 0.15) * (1 if rng.uniform() < 0.7 else -1)
+            xs = np.full(nb, c + rng.uniform(-0.5, 0.5), F)
+            ys = np.full(nb, c + rng.uniform(-0.5, 0.5), F)
+            beta = np.full(nb, batch.beta[idx[j]], F)
+            col = batch.colours(1, (0.4, 1.2), (0.8, 1.5))[0]
+            model[j] += moffat(xs, ys, fw, beta, col, s) - moffat(
+                xs, ys, fw * (1 + e), beta, col, s
+            )
+        else:  # ghost: an out-of-focus internal reflection, broader than the PSF, every band
+            fw = batch.fwhm_diff[idx[j]] * rng.uniform(1.8, 3.5)
+            xs = np.full(nb, c + rng.uniform(-1.5, 1.5), F)
+            ys = np.full(nb, c + rng.uniform(-1.5, 1.5), F)
+            col = batch.colours(1, (0.7, 1.3), (0.7, 1.3))[0]
+            model[j] += moffat(xs, ys, fw, np.full(nb, 4.5, F), col, s)
     scale = batch.draw_snr(k) / np.maximum(_any_band_snr(batch, idx, model), F(1e-12))
     model *= scale[:, None, None, None]
     batch.diff[idx] += model
-    batch.var[idx] += model
+    batch.var[idx] += np.abs(model)  # Poisson variance of the counts, whatever their sign
     if batch.new is not None:
         batch.new[idx] += model
     batch.meta["snr"][idx] = _any_band_snr(batch, idx, model)
@@ -617,6 +665,8 @@ def _neighbours(batch: _Batch):
 
 def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator):
     """Images (B, S, S, 3) float32 and a dict of per-stamp truth arrays."""
+    given = labels
+    labels = shown_classes(labels, cfg, rng)  # what each stamp shows (label noise)
     # work class by class on contiguous rows; restore the caller's order at the end
     order = np.argsort(labels, kind="stable")
     inverse = np.empty_like(order)
@@ -661,7 +711,7 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
     else:
         images = np.stack([batch.new[inverse, 0], batch.ref[inverse, 0], diff[inverse, 0]], axis=-1)
     meta = dict(batch.meta)
-    meta["label"] = labels
+    meta["shown"] = labels
     for j, band in enumerate(cfg.bands):
         meta[f"fwhm_{band}"] = batch.fwhm_diff[:, j]
         meta[f"fwhm_new_{band}"] = batch.fwhm_new[:, j]
@@ -670,6 +720,7 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
     meta["beta"] = batch.beta
     meta["n_ref"] = batch.n_ref
     meta = {k: np.asarray(v)[inverse] for k, v in meta.items()}
+    meta["label"] = given
     return np.ascontiguousarray(images, dtype=F), meta
 
 
@@ -679,7 +730,21 @@ def taxonomy(config: StampConfig):
 
 
 def meta_frame(meta: dict) -> pd.DataFrame:
-    """Truth table with the class name alongside the numbers."""
-    frame = pd.DataFrame({k: v for k, v in meta.items() if k != "label"})
+    """Truth table: the label (``class``) and what the stamp shows (``true_class``)."""
+    frame = pd.DataFrame({k: v for k, v in meta.items() if k not in ("label", "shown")})
+    frame.insert(0, "true_class", [CLASSES[i] for i in meta["shown"]])
     frame.insert(0, "class", [CLASSES[i] for i in meta["label"]])
     return frame
+
+
+def shown_classes(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator) -> np.ndarray:
+    """The class each stamp shows: its label, except for ``label_noise`` of them."""
+    shown = np.array(labels, copy=True)
+    if cfg.label_noise <= 0:
+        return shown
+    flip = rng.uniform(size=len(shown)) < cfg.label_noise
+    for i in np.flatnonzero(flip):
+        options = [c for c in CONFUSABLE[CLASSES[shown[i]]] if cfg.fractions.get(c, 0) > 0]
+        if options:
+            shown[i] = CLASSES.index(options[rng.integers(len(options))])
+    return shown

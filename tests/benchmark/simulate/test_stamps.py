@@ -198,3 +198,26 @@ def test_triplet_layout():
 def test_bad_parameters(params, error, text):
     with pytest.raises(error, match=text):
         simulate("sim-sdss-sn", progress=False, **params)
+
+
+def test_label_noise_shows_a_confusable_class():
+    ds = simulate("sim-sdss-sn", n=2000, seed=9, progress=False)
+    wrong = ds.meta["class"] != ds.meta["true_class"]
+    assert 0.02 < wrong.mean() < 0.06  # default 4%
+    from benchmark.simulate.stamps import CONFUSABLE
+
+    for label, shown in ds.meta.loc[wrong, ["class", "true_class"]].itertuples(index=False):
+        assert shown in CONFUSABLE[label]
+    clean = simulate("sim-sdss-sn", n=300, seed=9, label_noise=0.0, progress=False)
+    assert (clean.meta["class"] == clean.meta["true_class"]).all()
+
+
+def test_multi_band_artefacts_exist():
+    ds = only("Artefact", n=200, noise=False, max_neighbours=0, label_noise=0.0, seed=10)
+    kinds = set(ds.meta["artefact"])
+    assert {"psf-mismatch", "ghost", "cosmic-ray"} <= kinds
+    imgs = np.asarray(ds.images)
+    mismatch = imgs[(ds.meta["artefact"] == "psf-mismatch").to_numpy()]
+    assert (np.abs(mismatch).sum(axis=(1, 2)) > 0).all()  # in every band
+    net = np.abs(mismatch.sum(axis=(1, 2, 3))) / np.abs(mismatch).sum(axis=(1, 2, 3))
+    assert np.median(net) < 0.05  # a subtraction residual: about zero net flux

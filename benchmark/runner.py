@@ -1,0 +1,208 @@
+"""Expand an experiment into runs and execute them under one saved split.
+
+Runs are (feature set x method x seed).  Features are extracted once per
+feature set (cached), then the runs train in parallel with joblib.  Each run
+tunes on the validation part, chooses its threshold there, and is scored on
+the test part; its record and predictions are written as soon as it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import ExperimentConfig
+from .metrics import (
+    BINARY_HEADLINE,
+    MULTICLASS_HEADLINE,
+    binary_metrics,
+    bootstrap_ci,
+    choose_threshold,
+    multiclass_metrics,
+)
+from .results import ResultsStore
+from .splits import Split, make_split
+
+__all__ = ["run_experiment", "run_id"]
+
+log = logging.getLogger(__name__)
+
+
+def run_id(feature: str, method: str, seed: int) -> str:
+    return f"{feature.replace('+', '-')}__{method}__seed{seed}"
+
+
+def _train_and_score(method, params, seed, run_cfg, data, classes):
+    from baselines.method import ClassicalMethod
+
+    xtr, ytr, xva, yva, xte, yte = data
+    t0 = time.perf_counter()
+    model = ClassicalMethod(method, params, tune_budget=run_cfg.tune_budget, seed=seed)
+    model.fit(xtr, ytr, xva, yva)
+    fit_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    proba = model.predict_proba(xte)
+    predict_s = time.perf_counter() - t1
+    binary = len(classes) == 2
+    if binary:
+        val_score = model.predict_proba(xva)[:, 1] if len(yva) else np.empty(0)
+        threshold = choose_threshold(
+            yva, val_score, strategy=run_cfg.threshold, target_recall=run_cfg.target_recall
+        )
+        metrics = binary_metrics(yte, proba[:, 1], threshold)
+        ci = (
+            bootstrap_ci(
+                yte,
+                proba[:, 1],
+                BINARY_HEADLINE,
+                threshold=threshold,
+                n_boot=run_cfg.n_bootstrap,
+                seed=seed,
+            )
+            if run_cfg.n_bootstrap
+            else {}
+        )
+    else:
+        threshold = None
+        metrics = multiclass_metrics(yte, proba, classes)
+        ci = (
+            bootstrap_ci(
+                yte,
+                proba,
+                MULTICLASS_HEADLINE,
+                classes=classes,
+                n_boot=run_cfg.n_bootstrap,
+                seed=seed,
+            )
+            if run_cfg.n_bootstrap
+            else {}
+        )
+    info = {
+        "method_params": model.best_params_,
+        "tuning": model.history_,
+        "threshold": threshold,
+        "metrics": metrics,
+        "ci": ci,
+        "timings": {"fit_s": fit_s, "predict_per_s": len(yte) / max(predict_s, 1e-9)},
+    }
+    return info, proba
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    *,
+    out=None,
+    jobs: int = 1,
+    force: bool = False,
+    progress: bool = True,
+) -> ResultsStore:
+    """Run every pending run of ``config``; return the results store.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+    out : path, optional
+        Results folder (default ``results/<experiment name>``).
+    jobs : int
+        Parallel runs (and feature-extraction threads); -1 uses every core.
+    force : bool
+        Redo finished runs, and replace another experiment's results in ``out``.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    import features as feature_sets
+
+    store = ResultsStore.open(Path(out or Path("results") / config.name), config, force=force)
+    dataset = config.dataset.load(progress=progress)
+    if not dataset.is_labelled:
+        from .errors import ConfigError
+
+        msg = f"dataset {dataset.name!r} has unlabelled samples; give labels to benchmark it"
+        raise ConfigError(msg)
+    if store.split_path.exists():
+        split = Split.load(store.split_path, dataset)
+    else:
+        split = make_split(
+            dataset,
+            seed=config.split.seed,
+            test_size=config.split.test_size,
+            val_size=config.split.val_size,
+        )
+        split.save(store.split_path)
+    classes = list(dataset.classes)
+    labels = dataset.labels
+    runs = [
+        (f, m, s) for f in config.features for m in config.methods for s in range(config.run.seeds)
+    ]
+    pending = [r for r in runs if not store.has(run_id(*r))]
+    log.info(
+        "%s: %d runs, %d to do (split %s: %s)",
+        config.name,
+        len(runs),
+        len(pending),
+        split.id,
+        ", ".join(f"{k} {v}" for k, v in split.sizes().items()),
+    )
+    simulated = bool(
+        dataset.provenance.get("simulated") or dataset.provenance.get("parent", {}).get("simulated")
+    )
+    bar = tqdm(total=len(pending), desc=config.name, unit="run", disable=None if progress else True)
+    n_jobs = jobs if jobs != 0 else 1
+    feature_jobs = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    for feature in config.features:
+        todo = [r for r in pending if r[0] == feature]
+        if not todo:
+            continue
+        t0 = time.perf_counter()
+        parts, names, _ = feature_sets.extract(
+            feature, dataset, split, params=dict(config.features[feature]), n_jobs=feature_jobs
+        )
+        feature_s = time.perf_counter() - t0
+        data = (
+            parts["train"],
+            labels[split.train],
+            parts["val"],
+            labels[split.val],
+            parts["test"],
+            labels[split.test],
+        )
+        work = (
+            delayed(_train_and_score)(m, dict(config.methods[m]), s, config.run, data, classes)
+            for _, m, s in todo
+        )
+        runner = Parallel(n_jobs=n_jobs, return_as="generator")
+        for (f, m, s), (info, proba) in zip(todo, runner(work)):
+            record = {
+                "schema": 1,
+                "run_id": run_id(f, m, s),
+                "experiment": config.name,
+                "config_hash": config.hash,
+                "dataset": dataset.name,
+                "fingerprint": dataset.fingerprint,
+                "simulated": simulated,
+                "scheme": dataset.scheme,
+                "classes": classes,
+                "split_id": split.id,
+                "sizes": split.sizes(),
+                "feature": f,
+                "feature_params": dict(config.features[f]),
+                "n_features": int(parts["train"].shape[1]),
+                "method": m,
+                "kind": "classical",
+                "seed": s,
+                **info,
+            }
+            record["timings"]["features_s"] = feature_s
+            preds = pd.DataFrame({"id": dataset.ids[split.test], "y_true": labels[split.test]})
+            for k in range(proba.shape[1]):
+                preds[f"score_{k}"] = proba[:, k].astype(np.float32)
+            store.write_run(record["run_id"], record, preds)
+            bar.update(1)
+    bar.close()
+    return store

@@ -1,0 +1,194 @@
+"""The harness: config validation, identical splits, resume after interruption, tables."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.cli import main
+from benchmark.config import ExperimentConfig, load_experiment
+from benchmark.errors import ConfigError, UnknownNameError
+from benchmark.results import ResultsStore
+from benchmark.runner import run_experiment
+from benchmark.tables import comparison_table, render_text
+
+SMALL = """
+name = "small"
+description = "tiny real/bogus run"
+published = "du-buisson-2015"
+
+[dataset]
+source = "sim-sdss-sn"
+scheme = "binary"
+[dataset.params]
+n = 600
+seed = 1
+
+[features]
+handcrafted = {}
+pca = { n_components = 5 }
+
+[methods]
+logreg = {}
+nb = {}
+decision-tree = {}
+
+[run]
+tune_budget = 0.0
+n_bootstrap = 50
+"""
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return path
+
+
+def test_every_preset_validates_in_both_profiles():
+    for name in ("du-buisson-2015", "galaxy-zoo-binary", "night-sky-net", "galaxy10"):
+        full = load_experiment(name)
+        quick = load_experiment(name, quick=True)
+        assert full.hash != quick.hash and quick.dataset.params["n"] < full.dataset.params["n"]
+    default = load_experiment("du-buisson-2015")
+    assert default.dataset.params["n"] == 21785 and default.dataset.scheme == "binary"
+    assert set(default.features) == {"pca", "handcrafted", "pca+handcrafted"}
+    assert len(default.methods) == 9
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"colour": "red"}, "unknown key 'colour'"),
+        ({"run": {"seeds": 0}}, r"run\]\.seeds must lie in \[1, 100\]"),
+        ({"run": {"threshold": "youden"}}, "unknown strategy 'youden'"),
+        ({"run": {"tune_budgets": 3}}, "unknown key 'tune_budgets'"),
+        ({"methods": {"cnn": {}}}, "unknown name 'cnn'"),
+        ({"methods": {"rf": {"depth": 3}}}, "unknown hyperparameter 'depth' for baseline 'rf'"),
+        ({"features": {"hog": {}}}, "unknown name 'hog'"),
+        ({"features": {"pca": {"components": 3}}}, "unknown parameter 'components'"),
+        ({"split": {"test_size": 2}}, r"test_size must lie in \[0.0, 0.95\]"),
+        ({"dataset": {"source": "x", "catalog": "y"}}, "unknown key 'catalog'"),
+    ],
+)
+def test_config_errors_name_the_key(change, message):
+    import tomllib
+
+    table = tomllib.loads(SMALL)
+    table.update(change)
+    with pytest.raises(ConfigError, match=message):
+        ExperimentConfig.from_table(table)
+
+
+def test_unknown_preset_lists_valid(capsys):
+    with pytest.raises(UnknownNameError, match="valid presets: du-buisson-2015, galaxy-zoo-binary"):
+        load_experiment("hubble")
+    assert main(["-q", "run", "hubble"]) == 2
+    assert "valid presets" in capsys.readouterr().err
+
+
+def test_run_writes_records_with_one_split_and_a_table(small, tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["-q", "run", str(small), "--out", str(out), "--jobs", "2"]) == 0
+    printed = capsys.readouterr().out
+    store = ResultsStore(out)
+    records = store.records()
+    assert len(records) == 6
+    assert len({r["split_id"] for r in records}) == 1  # every method saw the same split
+    split = json.loads((out / "split.json").read_text())
+    for r in records:
+        preds = store.predictions(r["run_id"])
+        assert preds["id"].tolist() == split["ids"]["test"]
+        assert 0 <= r["metrics"]["auc"] <= 1 and r["ci"]["auc"][0] <= r["metrics"]["auc"]
+        assert r["simulated"] and r["threshold"] == 0.5 and r["seed"] == 0
+        assert r["timings"]["fit_s"] > 0 and r["n_features"] > 0
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["schema_version"] == 1 and "numpy" in meta["versions"]
+    # the printed table: our rows, then the published ones, labelled
+    assert "Random forest (RF)" in printed and "3541 / 342 / 259 / 2732" in printed
+    assert "simulated data, not on the published data" in printed
+    csv = pd.read_csv(out / "table.csv")
+    assert set(csv["source"]) == {"ours", "published"}
+    ours = csv[csv["source"] == "ours"]
+    assert len(ours) == 6 and ours["auc"].is_monotonic_decreasing
+    assert (out / "table.md").read_text().startswith("## small")
+
+
+def test_table_values_match_the_records(small, tmp_path):
+    config = load_experiment(small)
+    store = run_experiment(config, out=tmp_path / "res", progress=False)
+    table = comparison_table(store.records(), published=None)
+    for r in store.records():
+        row = table[(table["feature"] == r["feature"]) & (table["method"] == r["method"])].iloc[0]
+        assert row["accuracy"] == pytest.approx(r["metrics"]["accuracy"])
+        assert row["tp"] == r["metrics"]["tp"]
+        assert row["accuracy_lo"] == pytest.approx(r["ci"]["accuracy"][0])
+    text = render_text(table)
+    assert "95% bootstrap CIs" in text
+
+
+def test_rerun_skips_finished_runs_and_force_redoes(small, tmp_path):
+    config = load_experiment(small)
+    out = tmp_path / "res"
+    store = run_experiment(config, out=out, progress=False)
+    first = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/record.json")}
+    run_experiment(config, out=out, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/record.json")} == first
+    run_experiment(config, out=out, force=True, progress=False)
+    assert all(p.stat().st_mtime_ns != t for p, t in first.items())
+    assert len(store.records()) == 6
+
+
+def test_another_experiment_is_not_overwritten(small, tmp_path):
+    out = tmp_path / "res"
+    run_experiment(load_experiment(small), out=out, progress=False)
+    other = load_experiment(small).select(seeds=2)
+    with pytest.raises(ConfigError, match="holds results of another experiment"):
+        run_experiment(other, out=out, progress=False)
+    assert len(ResultsStore(out).records()) == 6
+
+
+def test_seeds_give_mean_and_std(small, tmp_path):
+    config = load_experiment(small).select(
+        methods=["logreg", "decision-tree"], features=["handcrafted"], seeds=2
+    )
+    store = run_experiment(config, out=tmp_path / "res", progress=False)
+    table = comparison_table(store.records())
+    assert len(table) == 2 and (table["seeds"] == 2).all()
+    assert "accuracy_std" in table and "±" in render_text(table)
+
+
+def test_interrupted_run_resumes_with_identical_results(small, tmp_path):
+    out_killed, out_clean = tmp_path / "killed", tmp_path / "clean"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "benchmark", "-q", "run", str(small), "--jobs", "1"]
+    proc = subprocess.Popen([*cmd, "--out", str(out_killed)], env=env, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out_killed.glob("runs/*/record.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(out_killed.glob("runs/*/record.json")))
+    assert 2 <= done < 6, done  # killed part-way
+    assert subprocess.run([*cmd, "--out", str(out_killed)], env=env).returncode == 0
+    assert subprocess.run([*cmd, "--out", str(out_clean)], env=env).returncode == 0
+    killed, clean = ResultsStore(out_killed), ResultsStore(out_clean)
+    assert len(killed.records()) == 6
+    for r in clean.records():
+        other = json.loads((out_killed / "runs" / r["run_id"] / "record.json").read_text())
+        assert other["metrics"] == r["metrics"] and other["split_id"] == r["split_id"]
+        np.testing.assert_array_equal(
+            killed.predictions(r["run_id"])["score_1"], clean.predictions(r["run_id"])["score_1"]
+        )
