@@ -392,7 +392,8 @@ def load_experiment(name_or_path, *, quick: bool = False, data=None) -> Experime
     if text in available_presets():
         path = PRESETS_DIR / f"{text}.toml"
     elif not (path.suffix == ".toml" or path.exists()):
-        msg = f"unknown preset {text!r}; valid presets: {', '.join(available_presets())} (or a .toml file)"
+        valid = ", ".join(available_presets())
+        msg = f"unknown preset {text!r}; valid presets: {valid} (or a .toml file)"
         raise UnknownNameError(msg)
     table = read_toml(path)
     return ExperimentConfig.from_table(

@@ -8,6 +8,7 @@ Layout::
         split.json        the split every run used
         runs/<run_id>/record.json        metrics, CIs, parameters, timings
         runs/<run_id>/predictions.parquet   id, y_true, score(s) of the test part
+        records.jsonl     every record in one table
         table.csv, table.md
 
 Every file is written atomically (temporary file, then rename).  A run is
@@ -158,6 +159,11 @@ class ResultsStore:
         if not runs.is_dir():
             return []
         return [json.loads(p.read_text()) for p in sorted(runs.glob("*/record.json"))]
+
+    def write_index(self) -> Path:
+        """All records as one JSON-lines table, ``records.jsonl`` (rewritten atomically)."""
+        lines = "".join(json.dumps(r, default=_json) + "\n" for r in self.records())
+        return atomic_write(self.root / "records.jsonl", lines)
 
     def predictions(self, run_id: str) -> pd.DataFrame:
         return pd.read_parquet(self.run_dir(run_id) / "predictions.parquet")

@@ -205,4 +205,5 @@ def run_experiment(
             store.write_run(record["run_id"], record, preds)
             bar.update(1)
     bar.close()
+    store.write_index()
     return store

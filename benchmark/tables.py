@@ -36,7 +36,7 @@ def load_published(benchmark: str | None) -> pd.DataFrame:
 
 
 def comparison_table(records: list[dict], published: str | None = None) -> pd.DataFrame:
-    """One row per (feature set, method): mean metrics, CI or std, confusion counts; then published."""
+    """One row per (feature set, method) with mean metrics, CI or std and counts; then published."""
     if not records:
         return pd.DataFrame()
     binary = len(records[0]["classes"]) == 2

@@ -143,10 +143,7 @@ def test_split_command(tmp_path, capsys):
     assert split.seed == 3 and sum(split.sizes().values()) == 40
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [["run"], ["run", "--quick"], ["report", "results/x"]],
-)
+@pytest.mark.parametrize("argv", [["report", "results/x"]])
 def test_commands_not_yet_available_say_so(argv, capsys):
     code = main(argv)
     err = capsys.readouterr().err.strip().splitlines()

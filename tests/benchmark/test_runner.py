@@ -114,6 +114,8 @@ def test_run_writes_records_with_one_split_and_a_table(small, tmp_path, capsys):
         assert 0 <= r["metrics"]["auc"] <= 1 and r["ci"]["auc"][0] <= r["metrics"]["auc"]
         assert r["simulated"] and r["threshold"] == 0.5 and r["seed"] == 0
         assert r["timings"]["fit_s"] > 0 and r["n_features"] > 0
+    lines = (out / "records.jsonl").read_text().splitlines()
+    assert sorted(json.loads(x)["run_id"] for x in lines) == sorted(r["run_id"] for r in records)
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["schema_version"] == 1 and "numpy" in meta["versions"]
     # the printed table: our rows, then the published ones, labelled
@@ -192,3 +194,17 @@ def test_interrupted_run_resumes_with_identical_results(small, tmp_path):
         np.testing.assert_array_equal(
             killed.predictions(r["run_id"])["score_1"], clean.predictions(r["run_id"])["score_1"]
         )
+
+
+@pytest.mark.slow
+def test_default_quick_run_end_to_end(tmp_path, capsys):
+    out = tmp_path / "default"
+    assert main(["-q", "run", "--quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    records = ResultsStore(out).records()
+    assert len(records) == 27  # nine baselines x three feature sets
+    assert {r["feature"] for r in records} == {"pca", "handcrafted", "pca+handcrafted"}
+    best = max(records, key=lambda r: r["metrics"]["auc"])
+    assert best["metrics"]["auc"] > 0.9  # the classes are learnable ...
+    assert min(r["metrics"]["accuracy"] for r in records) < 0.9  # ... and not trivially
+    assert "du Buisson et al. 2015" in printed and "simulated" in printed
