@@ -7,10 +7,7 @@ split and is what the runner trains.
 
 from __future__ import annotations
 
-import inspect
-
 from benchmark._registry import Registry
-from benchmark.errors import ConfigError
 
 __all__ = ["BASELINES", "available", "get"]
 
@@ -45,13 +42,4 @@ def get(name: str, **params):
     ConfigError
         For a hyperparameter the baseline does not take.
     """
-    factory = BASELINES.get(name)
-    accepted = list(inspect.signature(factory).parameters)
-    unknown = [k for k in params if k not in accepted]
-    if unknown:
-        msg = (
-            f"unknown hyperparameter {unknown[0]!r} for baseline {name!r}; "
-            f"valid: {', '.join(accepted)}"
-        )
-        raise ConfigError(msg)
-    return factory(**params)
+    return BASELINES.create(name, param_word="hyperparameter", **params)

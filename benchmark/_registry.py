@@ -7,10 +7,11 @@ first use only, so listing names never imports heavy dependencies.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .errors import MissingDependencyError, UnknownNameError
+from .errors import ConfigError, MissingDependencyError, UnknownNameError
 
 __all__ = ["Registry"]
 
@@ -92,3 +93,24 @@ class Registry:
         obj = getattr(module, attr)
         self._objects[name] = obj
         return obj
+
+    def create(self, name: str, *, param_word: str = "parameter", **params) -> Any:
+        """Call the entry ``name`` with ``params``, naming any parameter it does not take.
+
+        Raises
+        ------
+        UnknownNameError
+            For an unknown name.
+        ConfigError
+            For a parameter the entry's signature lacks (the message lists the valid ones).
+        """
+        factory = self.get(name)
+        accepted = [p for p in inspect.signature(factory).parameters if p != "self"]
+        unknown = [k for k in params if k not in accepted]
+        if unknown:
+            msg = (
+                f"unknown {param_word} {unknown[0]!r} for {self.kind} {name!r}; "
+                f"valid: {', '.join(accepted)}"
+            )
+            raise ConfigError(msg)
+        return factory(**params)

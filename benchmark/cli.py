@@ -47,9 +47,7 @@ def _parse_value(value: str):
     return value
 
 
-def _add_source(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", help="dataset name or path (file or folder)")
-    p.add_argument("--loader", help="loader name (see `list`); detected from the path if omitted")
+def _add_params(p: argparse.ArgumentParser, text: str) -> None:
     p.add_argument(
         "-p",
         "--param",
@@ -58,8 +56,14 @@ def _add_source(p: argparse.ArgumentParser) -> None:
         type=parse_param,
         default=[],
         metavar="KEY=VALUE",
-        help="loader parameter or preprocessing option (repeatable)",
+        help=text,
     )
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="dataset name or path (file or folder)")
+    p.add_argument("--loader", help="loader name (see `list`); detected from the path if omitted")
+    _add_params(p, "loader parameter or preprocessing option (repeatable)")
     p.add_argument("--scheme", help="label scheme (e.g. binary, visual, gz4)")
     p.add_argument("--drop-classes", help="comma-separated classes to remove")
 
@@ -116,16 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--layout", help="sim-sdss-sn: gri (default) or triplet")
     sim.add_argument("--mode", help="sim-galaxy10: galaxy10 (default) or gz4")
     sim.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
-    sim.add_argument(
-        "-p",
-        "--param",
-        dest="params",
-        action="append",
-        type=parse_param,
-        default=[],
-        metavar="KEY=VALUE",
-        help="other simulator parameter (repeatable)",
-    )
+    _add_params(sim, "other simulator parameter (repeatable)")
     sim.add_argument("-o", "--output", required=True, help="output .h5 file")
     sim.add_argument("--force", action="store_true", help="replace an existing output file")
     gal = dsub.add_parser("gallery", help="write a PNG grid of examples per class")

@@ -7,7 +7,6 @@ feature matrices of every part, cached on disk.
 
 from __future__ import annotations
 
-import inspect
 import logging
 
 from benchmark._registry import Registry
@@ -48,16 +47,7 @@ def get(name: str, **params):
     ConfigError
         For a parameter the extractor does not take.
     """
-    cls = FEATURES.get(name)
-    accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
-    unknown = [k for k in params if k not in accepted]
-    if unknown:
-        msg = (
-            f"unknown parameter {unknown[0]!r} for feature set {name!r}; "
-            f"valid: {', '.join(accepted)}"
-        )
-        raise ConfigError(msg)
-    return cls(**params)
+    return FEATURES.create(name, **params)
 
 
 def extract(name: str, dataset, split, *, params=None, cache=None, n_jobs: int = 1):

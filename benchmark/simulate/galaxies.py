@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..datasets.taxonomy import GALAXY10_SDSS, Taxonomy
 from ..errors import ConfigError, UnknownNameError
+from ._classes import check_fractions, exact_counts
 from ._profiles import F, axis, moffat, sersic, standard_normal
 
 __all__ = ["GZ4_CLASSES", "GalaxyConfig", "render_batch"]
@@ -83,19 +84,8 @@ class GalaxyConfig:
         object.__setattr__(self, "size", int(self.size))
         classes = GALAXY10_CLASSES if self.mode == "galaxy10" else GZ4_CLASSES
         object.__setattr__(self, "classes", tuple(classes))
-        fractions = dict(self.fractions or DEFAULT_FRACTIONS[self.mode])
-        unknown = [c for c in fractions if c not in classes]
-        if unknown:
-            msg = f"unknown class {unknown[0]!r} in fractions; classes: {', '.join(classes)}"
-            raise UnknownNameError(msg)
-        if any(float(v) < 0 for v in fractions.values()):
-            msg = "class fractions must be non-negative"
-            raise ConfigError(msg)
-        total = sum(float(v) for v in fractions.values())
-        if abs(total - 1.0) > 1e-6:
-            msg = f"class fractions must sum to 1, they sum to {total:.6g}"
-            raise ConfigError(msg)
-        object.__setattr__(self, "fractions", {c: float(fractions.get(c, 0.0)) for c in classes})
+        fractions = check_fractions(self.fractions or DEFAULT_FRACTIONS[self.mode], classes)
+        object.__setattr__(self, "fractions", fractions)
         lo, hi = (float(v) for v in self.fwhm_range)
         if not 0 < lo <= hi:
             msg = f"fwhm_range must be two positive numbers, low <= high; got {self.fwhm_range}"
@@ -110,11 +100,8 @@ class GalaxyConfig:
         return BANDS
 
     def counts(self) -> np.ndarray:
-        want = np.array([self.fractions[c] for c in self.classes]) * self.n
-        counts = np.floor(want).astype(int)
-        order = np.argsort(-(want - counts), kind="stable")
-        counts[order[: self.n - counts.sum()]] += 1
-        return counts
+        """Exact number of images per class (largest-remainder rounding)."""
+        return exact_counts(self.fractions, self.classes, self.n)
 
     def as_dict(self) -> dict:
         d = asdict(self)

@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..datasets.taxonomy import SDSS_SN
 from ..errors import ConfigError, UnknownNameError
+from ._classes import check_fractions, exact_counts
 from ._profiles import (
     F,
     line,
@@ -156,19 +157,8 @@ class StampConfig:
         if self.band not in BANDS:
             msg = f"unknown band {self.band!r}; valid: {', '.join(BANDS)}"
             raise UnknownNameError(msg)
-        fractions = dict(self.fractions)
-        unknown = [c for c in fractions if c not in CLASSES]
-        if unknown:
-            msg = f"unknown class {unknown[0]!r} in fractions; classes: {', '.join(CLASSES)}"
-            raise UnknownNameError(msg)
-        if any(float(v) < 0 for v in fractions.values()):
-            msg = "class fractions must be non-negative"
-            raise ConfigError(msg)
-        total = sum(float(v) for v in fractions.values())
-        if abs(total - 1.0) > 1e-6:
-            msg = f"class fractions must sum to 1, they sum to {total:.6g}"
-            raise ConfigError(msg)
-        object.__setattr__(self, "fractions", {c: float(fractions.get(c, 0.0)) for c in CLASSES})
+        fractions = check_fractions(self.fractions, CLASSES)
+        object.__setattr__(self, "fractions", fractions)
         for name in ("snr_range", "fwhm_range"):
             lo, hi = (float(v) for v in getattr(self, name))
             if not 0 < lo <= hi:
@@ -191,12 +181,8 @@ class StampConfig:
         return BANDS if self.layout == "gri" else ("science", "reference", "difference")
 
     def counts(self) -> np.ndarray:
-        """Exact number of stamps per class (largest-remainder rounding)."""
-        want = np.array([self.fractions[c] for c in CLASSES]) * self.n
-        counts = np.floor(want).astype(int)
-        order = np.argsort(-(want - counts), kind="stable")
-        counts[order[: self.n - counts.sum()]] += 1
-        return counts
+        """Exact number of images per class (largest-remainder rounding)."""
+        return exact_counts(self.fractions, CLASSES, self.n)
 
     def as_dict(self) -> dict:
         d = asdict(self)
