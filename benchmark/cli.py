@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="rebuild the HTML report of a results folder")
     report.add_argument("results", help="results folder")
+    report.add_argument("-o", "--output", help="report folder (default: RESULTS/report)")
 
     data = sub.add_parser("data", help="inspect, convert, split and simulate datasets")
     dsub = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
@@ -253,7 +254,9 @@ def _cmd_run(args) -> int:
     table = comparison_table(store.records(), published=config.published)
     title = f"{config.name}: {config.description}" if config.description else config.name
     print(write_tables(store, table, title))
-    print(f"\nresults: {store.root}")
+    from reports import build_report
+
+    print(f"\nresults: {store.root}\nreport:  {build_report(store.root)}")
     return 0
 
 
@@ -299,8 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _cmd_run(args)
         if args.command == "report":
-            msg = "`report` arrives with the HTML reports (issue #7); it is not available yet"
-            raise NotAvailableYetError(msg)
+            from reports import build_report
+
+            print(f"wrote {build_report(args.results, args.output)}")
+            return 0
         parser.print_help()
         return EXIT_ERROR
     except NotAvailableYetError as exc:

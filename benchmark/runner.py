@@ -82,7 +82,12 @@ def _train_and_score(method, params, seed, run_cfg, data, classes):
             if run_cfg.n_bootstrap
             else {}
         )
+    importances = None
+    est = getattr(model.estimator_, "steps", [[None, model.estimator_]])[-1][1]
+    if hasattr(est, "feature_importances_"):
+        importances = np.asarray(est.feature_importances_, float).tolist()
     info = {
+        "importances": importances,
         "method_params": model.best_params_,
         "tuning": model.history_,
         "threshold": threshold,
@@ -120,6 +125,7 @@ def run_experiment(
 
     store = ResultsStore.open(Path(out or Path("results") / config.name), config, force=force)
     dataset = config.dataset.load(progress=progress)
+    started = time.perf_counter()
     if not dataset.is_labelled:
         from .errors import ConfigError
 
@@ -137,6 +143,9 @@ def run_experiment(
         split.save(store.split_path)
     classes = list(dataset.classes)
     labels = dataset.labels
+    test_truth = _test_truth(dataset, split)
+    if not (store.root / "dataset.json").exists():
+        _save_dataset_summary(store, dataset, split)
     runs = [
         (f, m, s) for f in config.features for m in config.methods for s in range(config.run.seeds)
     ]
@@ -160,10 +169,11 @@ def run_experiment(
         if not todo:
             continue
         t0 = time.perf_counter()
-        parts, names, _ = feature_sets.extract(
+        parts, names, fitted = feature_sets.extract(
             feature, dataset, split, params=dict(config.features[feature]), n_jobs=feature_jobs
         )
         feature_s = time.perf_counter() - t0
+        _save_feature_summary(store, feature, fitted)
         data = (
             parts["train"],
             labels[split.train],
@@ -199,11 +209,102 @@ def run_experiment(
                 **info,
             }
             record["timings"]["features_s"] = feature_s
+            if record["importances"] is not None:
+                order = np.argsort(record["importances"])[::-1][:20]
+                record["importances"] = {str(names[i]): record["importances"][i] for i in order}
             preds = pd.DataFrame({"id": dataset.ids[split.test], "y_true": labels[split.test]})
             for k in range(proba.shape[1]):
                 preds[f"score_{k}"] = proba[:, k].astype(np.float32)
+            for col, values in test_truth.items():
+                preds[col] = values
             store.write_run(record["run_id"], record, preds)
+            _save_wrong_examples(store, record["run_id"], dataset, split, proba)
             bar.update(1)
     bar.close()
     store.write_index()
+    log.info("%s: finished in %.1f s", config.name, time.perf_counter() - started)
     return store
+
+
+def _test_truth(dataset, split) -> dict:
+    """Per-test-sample truth kept beside the predictions: finest class, SNR (simulations)."""
+    out = {}
+    tax = dataset.taxonomy
+    if tax.base != dataset.scheme:
+        names = np.asarray(tax.classes(tax.base), dtype=object)
+        out["fine_class"] = names[dataset.base_labels[split.test]].astype(str)
+    for col in ("snr", "true_class"):
+        if col in dataset.meta:
+            out[col] = dataset.meta[col].to_numpy()[split.test]
+    return out
+
+
+def _save_dataset_summary(store, dataset, split) -> None:
+    """Counts per taxonomy level, split sizes and example images per class (for the report)."""
+    import json
+
+    from .results import atomic_write
+
+    counts = {s: dataset.relabel(s).counts() for s in dataset.taxonomy.schemes}
+    summary = {
+        "name": dataset.name,
+        "fingerprint": dataset.fingerprint,
+        "shape": list(dataset.shape),
+        "channels": list(dataset.channels),
+        "scheme": dataset.scheme,
+        "classes": list(dataset.classes),
+        "counts": counts,
+        "split": {"id": split.id, "method": split.method, **split.sizes()},
+        "simulated": bool(
+            dataset.provenance.get("simulated")
+            or dataset.provenance.get("parent", {}).get("simulated")
+        ),
+        "provenance": dataset.provenance,
+    }
+    atomic_write(store.root / "dataset.json", json.dumps(summary, indent=1, default=str))
+    rng = np.random.default_rng(0)
+    pick = []
+    for k in range(len(dataset.classes)):
+        members = split.test[dataset.labels[split.test] == k]
+        pick.extend(sorted(rng.choice(members, min(8, len(members)), replace=False).tolist()))
+    _save_images(store.root / "examples.npz", dataset, np.asarray(pick, int))
+
+
+def _save_images(path, dataset, idx) -> None:
+    import io
+
+    from .results import atomic_write
+
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf,
+        images=np.asarray(dataset.images[idx], np.float16),
+        ids=dataset.ids[idx].astype(str),
+        labels=dataset.labels[idx],
+    )
+    atomic_write(path, buf.getvalue())
+
+
+def _save_wrong_examples(store, rid, dataset, split, proba, k: int = 8) -> None:
+    """The ``k`` most confidently wrong test images of a run."""
+    y = dataset.labels[split.test]
+    confidence_wrong = np.where(proba.argmax(axis=1) != y, proba.max(axis=1), -1)
+    worst = np.argsort(-confidence_wrong)[:k]
+    worst = worst[confidence_wrong[worst] >= 0]
+    _save_images(store.run_dir(rid) / "wrong.npz", dataset, split.test[worst])
+
+
+def _save_feature_summary(store, feature, fitted) -> None:
+    """Scree and eigen-images of PCA features (for the report)."""
+    import io
+
+    from .results import atomic_write
+
+    pca = fitted if hasattr(fitted, "eigen_images_") else getattr(fitted, "pca_", None)
+    if pca is None or not hasattr(pca, "eigen_images_"):
+        return
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf, explained=pca.explained_variance_ratio_, eigen=pca.eigen_images_[:8].astype(np.float16)
+    )
+    atomic_write(store.root / "features" / f"{feature.replace('+', '-')}.npz", buf.getvalue())

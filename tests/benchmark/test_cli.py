@@ -143,9 +143,7 @@ def test_split_command(tmp_path, capsys):
     assert split.seed == 3 and sum(split.sizes().values()) == 40
 
 
-@pytest.mark.parametrize("argv", [["report", "results/x"]])
-def test_commands_not_yet_available_say_so(argv, capsys):
-    code = main(argv)
+def test_report_of_a_missing_folder(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 3
-    assert len(err) == 1 and err[0].startswith("not available yet:")
+    assert len(err) == 1 and "no results found" in err[0]

@@ -1,0 +1,234 @@
+"""Matplotlib figures of a report, each written as a PNG and returned by file name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "bar_counts",
+    "calibration",
+    "confusion",
+    "efficiency_vs_snr",
+    "eigen_images",
+    "gallery",
+    "importances",
+    "pr_curves",
+    "roc_curves",
+    "scree",
+    "threshold_curves",
+]
+
+DPI = 80
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, folder: Path, name: str, tight: bool = True) -> str:
+    if tight:
+        fig.tight_layout()
+    fig.savefig(folder / name, dpi=DPI)
+    _plt().close(fig)
+    return name
+
+
+def bar_counts(counts: dict, title: str, folder: Path, name: str) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(4, 0.55 * len(counts) + 2), 3))
+    ax.bar(range(len(counts)), list(counts.values()), color="#4c72b0")
+    ax.set_xticks(range(len(counts)), [str(k) for k in counts], rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel("samples")
+    ax.set_title(title, fontsize=10)
+    return _save(fig, folder, name)
+
+
+def roc_curves(curves: list, title: str, folder: Path, name: str) -> str:
+    """``curves``: (label, fpr, tpr, auc)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 4.2))
+    for label, fpr, tpr, auc in curves:
+        ax.plot(fpr, tpr, lw=1.2, label=f"{label} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate (recall)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, folder, name)
+
+
+def pr_curves(curves: list, title: str, folder: Path, name: str) -> str:
+    """``curves``: (label, recall, precision)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 4.2))
+    for label, recall, precision in curves:
+        ax.plot(recall, precision, lw=1.2, label=label)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")
+    return _save(fig, folder, name)
+
+
+def threshold_curves(y, score, threshold, title, folder, name) -> str:
+    """False-negative and false-positive rates against the threshold, with the operating point."""
+    plt = _plt()
+    t = np.linspace(0, 1, 201)
+    y = np.asarray(y).astype(bool)
+    s = np.asarray(score)
+    fnr = [((s < x) & y).sum() / max(y.sum(), 1) for x in t]
+    fpr = [((s >= x) & ~y).sum() / max((~y).sum(), 1) for x in t]
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ax.plot(t, fnr, label="FNR (missed reals)")
+    ax.plot(t, fpr, label="FPR (bogus kept)")
+    ax.axvline(threshold, color="k", ls="--", lw=0.8, label=f"threshold {threshold:.2f}")
+    ax.set_xlabel("threshold on P(positive)")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-3, 1)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    return _save(fig, folder, name)
+
+
+def confusion(cm, classes, title, folder, name, normalise=False) -> str:
+    plt = _plt()
+    cm = np.asarray(cm, float)
+    if normalise:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    k = len(classes)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k + 1.5, 0.55 * k + 1.8))
+    im = ax.imshow(cm, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            text = f"{cm[i, j]:.2f}" if normalise else f"{int(cm[i, j])}"
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if cm[i, j] > cm.max() / 2 else "black",
+            )
+    labels = [str(c)[:18] for c in classes]
+    ax.set_xticks(range(k), labels, rotation=40, ha="right", fontsize=7)
+    ax.set_yticks(range(k), labels, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, folder, name)
+
+
+def calibration(y, score, title, folder, name, bins=10) -> str:
+    plt = _plt()
+    y = np.asarray(y, float)
+    s = np.asarray(score, float)
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.minimum((s * bins).astype(int), bins - 1)
+    mean_p = [s[idx == b].mean() for b in range(bins) if (idx == b).any()]
+    frac = [y[idx == b].mean() for b in range(bins) if (idx == b).any()]
+    fig, ax = plt.subplots(figsize=(4, 3.6))
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.plot(mean_p, frac, "o-")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xticks(edges[::2])
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed fraction positive")
+    ax.set_title(title, fontsize=9)
+    return _save(fig, folder, name)
+
+
+def importances(values: dict, title, folder, name) -> str:
+    plt = _plt()
+    names = list(values)[:15][::-1]
+    fig, ax = plt.subplots(figsize=(5, 0.25 * len(names) + 1))
+    ax.barh(range(len(names)), [values[n] for n in names], color="#55a868")
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.set_xlabel("importance")
+    ax.set_title(title, fontsize=9)
+    return _save(fig, folder, name)
+
+
+def scree(explained, title, folder, name) -> str:
+    plt = _plt()
+    k = np.arange(1, len(explained) + 1)
+    fig, ax = plt.subplots(figsize=(5, 3.3))
+    ax.bar(k, explained, color="#8172b2", label="per component")
+    ax.plot(k, np.cumsum(explained), "k.-", label="cumulative")
+    ax.set_xlabel("component")
+    ax.set_ylabel("explained variance ratio")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return _save(fig, folder, name)
+
+
+def _show(img):
+    from benchmark.gallery import composite
+
+    img = np.asarray(img, float)
+    if img.shape[-1] == 3:
+        img = img[..., ::-1] if img.min() < 0 else img
+    return composite(img, signed=bool(img.min() < 0))
+
+
+def eigen_images(eigen, title, folder, name) -> str:
+    plt = _plt()
+    k = len(eigen)
+    fig, axes = plt.subplots(1, k, figsize=(1.3 * k, 1.6), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        e = np.asarray(eigen[i], float)
+        ax.imshow(e[..., min(1, e.shape[-1] - 1)], cmap="RdBu_r", origin="lower")
+        ax.set_title(f"PC {i + 1}", fontsize=7)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.75, wspace=0.05)
+    return _save(fig, folder, name, tight=False)
+
+
+def gallery(images, captions, title, folder, name, per_row=8) -> str:
+    plt = _plt()
+    n = max(len(images), 1)
+    rows = int(np.ceil(n / per_row))
+    fig, axes = plt.subplots(
+        rows, per_row, figsize=(1.25 * per_row, 1.45 * rows + 0.4), squeeze=False
+    )
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, img, cap in zip(axes.ravel(), images, captions):
+        ax.imshow(_show(img), origin="lower")
+        ax.set_title(cap, fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.82, wspace=0.05, hspace=0.35)
+    return _save(fig, folder, name, tight=False)
+
+
+def efficiency_vs_snr(series: list, title, folder, name) -> str:
+    """``series``: (label, snr, correct-as-positive) for the positive test samples."""
+    plt = _plt()
+    edges = np.array([3, 5, 7, 10, 15, 20, 30, 50, 100])
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, snr, hit in series:
+        centres, eff = [], []
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            m = (snr >= lo) & (snr < hi)
+            if m.sum() >= 5:
+                centres.append(np.sqrt(lo * hi))
+                eff.append(hit[m].mean())
+        ax.plot(centres, eff, "o-", ms=3, lw=1, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("matched-filter SNR (truth)")
+    ax.set_ylabel("recall (efficiency)")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, folder, name)
