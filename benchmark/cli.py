@@ -1,8 +1,7 @@
 """The ``python -m benchmark`` command line.
 
 Errors on bad input are printed as one line (``error: ...``) with exit status 2;
-``--debug`` shows the traceback instead.  Commands whose implementation has not
-landed yet say so in one line and exit with status 3.
+``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ import logging
 import sys
 from pathlib import Path
 
-from .errors import AstrobenchError, NotAvailableYetError
+from .errors import AstrobenchError
 
 __all__ = ["main", "parse_param"]
 
 log = logging.getLogger("benchmark")
 
 EXIT_ERROR = 2
-EXIT_NOT_YET = 3
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -308,11 +306,6 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         parser.print_help()
         return EXIT_ERROR
-    except NotAvailableYetError as exc:
-        if args.debug:
-            raise
-        print(f"not available yet: {exc}", file=sys.stderr)
-        return EXIT_NOT_YET
     except (AstrobenchError, FileExistsError) as exc:
         if args.debug:
             raise

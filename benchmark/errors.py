@@ -16,7 +16,6 @@ __all__ = [
     "MissingDependencyError",
     "MissingPathError",
     "NonFiniteError",
-    "NotAvailableYetError",
     "ShapeMismatchError",
     "SplitMismatchError",
     "UnknownNameError",
@@ -68,7 +67,3 @@ class ConfigError(AstrobenchError, ValueError):
 
 class MissingDependencyError(AstrobenchError, ImportError):
     """An optional dependency is not installed."""
-
-
-class NotAvailableYetError(AstrobenchError, NotImplementedError):
-    """A command whose implementation has not landed yet."""
