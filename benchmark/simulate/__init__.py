@@ -25,7 +25,7 @@ __all__ = ["GENERATORS", "simulate", "load_simulated"]
 #: name -> (module, config class, generator version)
 GENERATORS = {
     "sim-sdss-sn": ("benchmark.simulate.stamps", "StampConfig", 2),
-    "sim-galaxy10": ("benchmark.simulate.galaxies", "GalaxyConfig", 1),
+    "sim-galaxy10": ("benchmark.simulate.galaxies", "GalaxyConfig", 2),
 }
 _RUN_KEYS = ("seed", "n_jobs", "progress")
 

@@ -117,3 +117,20 @@ def test_cli_simulate_and_gallery(tmp_path, capsys):
         == 0
     )
     assert datasets.load(g10).classes[-1] == "merger"
+
+
+def test_psf_convolution_of_a_point_is_the_psf():
+    from benchmark.simulate._profiles import moffat
+    from benchmark.simulate.galaxies import _psf_convolve
+
+    for size in (69, 64):
+        img = np.zeros((1, 3, size, size), np.float32)
+        img[0, :, 30, 33] = 1.0
+        fwhm = np.array([[2.5, 3.0, 4.5]], np.float32)
+        out = _psf_convolve(img, fwhm, np.array([3.0], np.float32))
+        for band in range(3):
+            ref = moffat(np.array([33.0]), np.array([30.0]), fwhm[:, band], np.array([3.0]),
+                         np.array([1.0]), size)[0]
+            inner = np.hypot(*np.mgrid[-30:size - 30, -33:size - 33]) < 3 * fwhm[0, band]
+            np.testing.assert_allclose(out[0, band][inner], (ref / ref.sum())[inner], atol=2e-4)
+            assert out[0, band].sum() == pytest.approx(1.0, abs=0.01)
