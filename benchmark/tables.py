@@ -13,7 +13,16 @@ import pandas as pd
 
 from .metrics import BINARY_HEADLINE, MULTICLASS_HEADLINE
 
-__all__ = ["comparison_table", "load_published", "render_markdown", "render_text", "write_tables"]
+__all__ = [
+    "cell_text",
+    "comparison_table",
+    "counts_text",
+    "load_published",
+    "render_markdown",
+    "render_text",
+    "table_notes",
+    "write_tables",
+]
 
 PUBLISHED = Path(__file__).parent / "published" / "published.csv"
 LABELS = {
@@ -84,21 +93,24 @@ def comparison_table(records: list[dict], published: str | None = None) -> pd.Da
     return ours.reset_index(drop=True)
 
 
-def _cell(row, m) -> str:
+def cell_text(row, m) -> str:
+    """A metric cell: ours with its CI (or ± std over seeds), published values as quoted."""
     v = row.get(m)
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if v is None or pd.isna(v):
         return "—"
     if not pd.isna(row.get(f"{m}_std", np.nan)):
         return f"{v:.3f} ± {row[f'{m}_std']:.3f}"
     if not pd.isna(row.get(f"{m}_lo", np.nan)):
         return f"{v:.3f} [{row[f'{m}_lo']:.3f}, {row[f'{m}_hi']:.3f}]"
-    return (
-        f"{v:.3f}"
-        if row["source"] == "ours"
-        else f"{v:.2f}".rstrip("0").rstrip(".")
-        if v < 1
-        else f"{v:g}"
-    )
+    return f"{v:.3f}" if row["source"] == "ours" else f"{v:g}"
+
+
+def counts_text(row) -> str:
+    """``TP / FN / FP / TN`` of a row, or a dash when the source gives none."""
+    counts = [row.get(k) for k in ("tp", "fn", "fp", "tn")]
+    if any(c is None or pd.isna(c) for c in counts):
+        return "—"
+    return " / ".join(str(int(c)) for c in counts)
 
 
 def _rows(table: pd.DataFrame):
@@ -117,18 +129,16 @@ def _rows(table: pd.DataFrame):
             "ours" if row["source"] == "ours" else "published",
             row["feature"] or "",
             str(row["method"]),
-            *[_cell(row, m) for m in seen],
+            *[cell_text(row, m) for m in seen],
         ]
         if confusion:
-            counts = [row.get(k) for k in ("tp", "fn", "fp", "tn")]
-            cells.append(
-                "—" if any(pd.isna(c) for c in counts) else " / ".join(str(int(c)) for c in counts)
-            )
+            cells.append(counts_text(row))
         body.append(cells)
     return header, body
 
 
-def _notes(table: pd.DataFrame) -> list[str]:
+def table_notes(table: pd.DataFrame) -> list[str]:
+    """Which data our rows and each published row were measured on."""
     notes = []
     ours = table[table["source"] == "ours"]
     if len(ours):
@@ -156,7 +166,7 @@ def render_text(table: pd.DataFrame, title: str = "") -> str:
         if i and body[i - 1][0] != cells[0]:
             out.append(line)
         out.append("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)))
-    out += ["", *[f"* {n}" for n in _notes(table)]]
+    out += ["", *[f"* {n}" for n in table_notes(table)]]
     return "\n".join(out)
 
 
@@ -166,7 +176,7 @@ def render_markdown(table: pd.DataFrame, title: str = "") -> str:
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "|".join("---" for _ in header) + "|")
     out += ["| " + " | ".join(str(c) for c in cells) + " |" for cells in body]
-    out += ["", *[f"- {n}" for n in _notes(table)]]
+    out += ["", *[f"- {n}" for n in table_notes(table)]]
     return "\n".join(out) + "\n"
 
 

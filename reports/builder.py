@@ -17,7 +17,7 @@ from benchmark.metrics import (
     roc_points,
 )
 from benchmark.results import ResultsStore
-from benchmark.tables import LABELS, comparison_table
+from benchmark.tables import LABELS, cell_text, comparison_table, counts_text, table_notes
 
 from . import figures
 
@@ -48,7 +48,7 @@ def _fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def _table_context(table, records, headline, page_of):
+def _table_context(table, headline, page_of):
     cols = [m for m in headline if m in table]
     confusion = all(k in table for k in ("tp", "fn", "fp", "tn"))
     header = ["source", "features", "method", *[LABELS[m] for m in cols]]
@@ -58,45 +58,27 @@ def _table_context(table, records, headline, page_of):
     best = {m: ours[m].max() for m in cols if len(ours)}
     rows = []
     for _, row in table.iterrows():
+        is_ours = row["source"] == "ours"
+        link = page_of.get((row["feature"], row["method"])) if is_ours else None
         cells = [
             {"text": row["source"], "value": None},
             {"text": row["feature"] or "", "value": None},
-            {
-                "text": str(row["method"]),
-                "value": None,
-                "link": page_of.get((row["feature"], row["method"]))
-                if row["source"] == "ours"
-                else None,
-            },
+            {"text": str(row["method"]), "value": None, "link": link},
         ]
         for m in cols:
             v = row.get(m)
-            text = _fmt(float(v)) if v is not None and not np.isnan(v) else "—"
-            if row["source"] == "ours" and not np.isnan(row.get(f"{m}_lo", np.nan)):
-                text += f" [{row[f'{m}_lo']:.3f}, {row[f'{m}_hi']:.3f}]"
-            elif row["source"] == "ours" and not np.isnan(row.get(f"{m}_std", np.nan)):
-                text += f" ± {row[f'{m}_std']:.3f}"
+            missing = v is None or np.isnan(v)
             cells.append(
                 {
-                    "text": text,
-                    "value": None if v is None or np.isnan(v) else float(v),
-                    "best": row["source"] == "ours" and v == best.get(m),
+                    "text": cell_text(row, m),
+                    "value": None if missing else float(v),
+                    "best": is_ours and v == best.get(m),
                 }
             )
         if confusion:
-            counts = [row.get(k) for k in ("tp", "fn", "fp", "tn")]
-            cells.append(
-                {
-                    "text": "—"
-                    if any(c is None or np.isnan(c) for c in counts)
-                    else " / ".join(str(int(c)) for c in counts),
-                    "value": None,
-                }
-            )
+            cells.append({"text": counts_text(row), "value": None})
         rows.append({"source": row["source"], "cells": cells})
-    from benchmark.tables import _notes
-
-    return {"header": header, "rows": rows, "notes": _notes(table)}
+    return {"header": header, "rows": rows, "notes": table_notes(table)}
 
 
 def _best_per_method(records, key):
@@ -170,7 +152,7 @@ def build_report(results_dir, out=None, *, jobs: int = -1) -> Path:
         "config_json": json.dumps(config, indent=2),
         "n_runs": len(records),
         "total_fit": sum(r["timings"]["fit_s"] for r in records),
-        "table": _table_context(table, records, headline, page_of),
+        "table": _table_context(table, headline, page_of),
         "count_figs": [
             figures.bar_counts(counts, f"{scheme} classes", folder, f"counts-{i}.png")
             for i, (scheme, counts) in enumerate(data["counts"].items())
