@@ -219,6 +219,25 @@ class RunConfig:
         return cls(**kw)
 
 
+def method_names() -> list[str]:
+    """Every method an experiment may name: classical baselines and deep models."""
+    import baselines
+    import deep
+
+    return baselines.available() + deep.available()
+
+
+def _check_method(name: str, params: dict) -> None:
+    import deep
+
+    if name in deep.available():
+        deep.get(name, **params)
+    else:
+        import baselines
+
+        baselines.get(name, **params)
+
+
 def _merge(base: dict, extra: dict) -> dict:
     out = dict(base)
     for key, value in extra.items():
@@ -285,12 +304,23 @@ class ExperimentConfig:
         where: str = "experiment",
     ):
         """Validate a parsed experiment; ``quick`` merges ``[quick]``, ``data`` swaps the data."""
-        import baselines
         import features
 
         _check_keys(table, cls.KEYS, where)
+        skip = []
         if quick and "quick" in table:
-            table = _merge(table, table["quick"])
+            profile = dict(table["quick"])
+            skip = profile.pop("skip_methods", [])
+            if isinstance(skip, str) or not all(isinstance(m, str) for m in skip):
+                msg = f"{where}: [quick].skip_methods must be a list of method names"
+                raise ConfigError(msg)
+            _check_keys(profile, [k for k in cls.KEYS if k not in ("quick", "name")], "[quick]")
+            table = _merge(table, profile)
+            missing = [m for m in skip if m not in table.get("methods", {})]
+            if missing:
+                msg = f"{where}: [quick].skip_methods names {missing[0]!r}, not in [methods]"
+                raise ConfigError(msg)
+            table["methods"] = {k: v for k, v in table["methods"].items() if k not in skip}
         if "name" not in table or not isinstance(table["name"], str):
             msg = f"{where}: missing string key 'name'"
             raise ConfigError(msg)
@@ -313,8 +343,8 @@ class ExperimentConfig:
         methods = _named_tables(
             table.get("methods"),
             "[methods]",
-            baselines.available(),
-            lambda n, p: baselines.get(n, **p),
+            method_names(),
+            _check_method,
         )
         return cls(
             name=table["name"],
@@ -332,22 +362,18 @@ class ExperimentConfig:
         """A copy restricted to some methods / feature sets, or with another seed count."""
         import dataclasses
 
-        import baselines
         import features as feature_sets
 
         changes = {}
-        for key, chosen, registry in (
-            ("methods", methods, baselines),
-            ("features", features, feature_sets),
+        for key, chosen, valid in (
+            ("methods", methods, method_names()),
+            ("features", features, feature_sets.available()),
         ):
             if chosen:
                 current = getattr(self, key)
-                unknown = [n for n in chosen if n not in registry.available()]
+                unknown = [n for n in chosen if n not in valid]
                 if unknown:
-                    msg = (
-                        f"unknown {key[:-1]} {unknown[0]!r}; "
-                        f"valid: {', '.join(registry.available())}"
-                    )
+                    msg = f"unknown {key[:-1]} {unknown[0]!r}; valid: {', '.join(valid)}"
                     raise ConfigError(msg)
                 changes[key] = MappingProxyType({n: current.get(n, {}) for n in chosen})
         if seeds is not None:

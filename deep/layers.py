@@ -1,0 +1,76 @@
+"""Custom Keras layers: maxout dense units and the fixed dihedral (D4) transforms.
+
+Backend-agnostic (``keras.ops`` only); each round-trips through ``get_config`` and is
+registered for ``.keras`` files under the package name ``astrobench``.
+"""
+
+from __future__ import annotations
+
+from ._keras import import_keras
+
+keras = import_keras()
+ops = keras.ops
+
+__all__ = ["D4Transform", "Maxout"]
+
+
+@keras.saving.register_keras_serializable(package="astrobench")
+class Maxout(keras.layers.Layer):
+    """Maxout dense layer (Goodfellow et al. 2013): the max over ``pieces`` linear units.
+
+    Parameters
+    ----------
+    units : int
+        Output width.
+    pieces : int
+        Linear pieces per output unit (Keras 1's ``MaxoutDense`` used 4).
+    """
+
+    def __init__(self, units: int, pieces: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.pieces = int(pieces)
+        self.dense = keras.layers.Dense(self.units * self.pieces, name="linear")
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, x):
+        z = self.dense(x)
+        z = ops.reshape(z, (-1, self.units, self.pieces))
+        return ops.max(z, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "pieces": self.pieces}
+
+
+@keras.saving.register_keras_serializable(package="astrobench")
+class D4Transform(keras.layers.Layer):
+    """One fixed element of the dihedral group D4 applied to square NHWC images.
+
+    ``k`` in 0..7: rotation by ``(k % 4) * 90`` degrees, preceded by a left-right
+    flip when ``k >= 4``.  Element 0 is the identity.
+    """
+
+    def __init__(self, k: int, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= int(k) < 8:
+            msg = f"D4Transform: k must be in 0..7, got {k!r}"
+            raise ValueError(msg)
+        self.k = int(k)
+
+    def call(self, x):
+        if self.k >= 4:
+            x = ops.flip(x, axis=2)
+        for _ in range(self.k % 4):  # rot90 counter-clockwise: transpose then flip rows
+            x = ops.flip(ops.transpose(x, (0, 2, 1, 3)), axis=1)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}

@@ -1,0 +1,326 @@
+"""The Method the runner trains for a deep model: fit on images, predict, save, load."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmark.errors import ConfigError, NonFiniteError, ShapeMismatchError
+
+__all__ = ["DeepMethod"]
+
+log = logging.getLogger(__name__)
+
+
+def _check_images(x, where: str) -> tuple[int, ...]:
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) != 4:
+        msg = f"{where}: expected images of shape (N, height, width, channels), got {shape}"
+        raise ShapeMismatchError(msg)
+    return shape
+
+
+class DeepMethod:
+    """A registered Keras model trained on images, scikit-learn style.
+
+    ``__init__`` only stores its arguments; :meth:`fit` sets ``classes_``, ``model_``,
+    ``history_``, ``settings_``, ``params_`` and ``threshold_``.
+
+    Parameters
+    ----------
+    name : str
+        A registered deep model (``deep.available()``).
+    params : dict, optional
+        Training settings (:class:`deep.training.TrainSettings`) and builder
+        hyperparameters, mixed.
+    seed : int
+        Seeds Python, NumPy and the backend (``keras.utils.set_random_seed``) and the
+        data order and augmentation.
+    work_dir : path, optional
+        Where the history CSV, best checkpoint and resumable backup live during
+        training; a run interrupted there resumes from its last finished epoch.
+        A temporary folder when omitted.
+    progress : bool
+        Show a progress bar over epochs.
+    """
+
+    kind = "deep"
+
+    def __init__(
+        self,
+        name: str,
+        params: dict | None = None,
+        *,
+        seed: int = 0,
+        work_dir=None,
+        progress: bool = False,
+    ):
+        self.name = name
+        self.params = dict(params or {})
+        self.seed = int(seed)
+        self.work_dir = work_dir
+        self.progress = progress
+
+    def settings(self):
+        """``(TrainSettings, builder hyperparameters)`` from ``params``, validated."""
+        from . import builder_params
+        from .training import split_params
+
+        return split_params(self.name, self.params, builder_params(self.name))
+
+    # ------------------------------------------------------------------ training
+    def fit(self, x_train, y_train, x_val=None, y_val=None) -> DeepMethod:
+        """Train on ``x_train`` (N, H, W, C) with integer labels; validate on ``x_val``.
+
+        The best epoch on the validation loss is kept (``restore_best``); early
+        stopping and plateau schedules watch the validation loss too.
+        """
+        from . import build
+        from ._keras import import_keras
+        from .augment import Augment
+        from .data import ImageBatches, channel_stats
+        from .training import make_callbacks, make_optimizer
+
+        keras = import_keras()
+        settings, hparams = self.settings()
+        shape = _check_images(x_train, f"{self.name}.fit")
+        y_train = np.asarray(y_train, dtype=np.int64)
+        if len(y_train) != shape[0]:
+            msg = f"{self.name}.fit: {shape[0]} images but {len(y_train)} labels"
+            raise ShapeMismatchError(msg)
+        has_val = x_val is not None and len(x_val) > 0
+        if has_val:
+            vshape = _check_images(x_val, f"{self.name}.fit (validation)")
+            if vshape[1:] != shape[1:]:
+                msg = f"{self.name}.fit: validation images are {vshape[1:]}, training {shape[1:]}"
+                raise ShapeMismatchError(msg)
+            y_val = np.asarray(y_val, dtype=np.int64)
+        n_classes = int(y_train.max()) + 1 if len(y_train) else 0
+        if n_classes < 2 or y_train.min() < 0:
+            msg = f"{self.name}.fit: need labels 0..K-1 with K >= 2, got {np.unique(y_train)}"
+            raise ConfigError(msg)
+        self.classes_ = np.arange(n_classes)
+        keras.utils.set_random_seed(self.seed)
+        mean, var = channel_stats(x_train, seed=self.seed)
+        if not (np.isfinite(mean).all() and np.isfinite(var).all()):
+            msg = f"{self.name}.fit: training images contain NaN or infinite pixels"
+            raise NonFiniteError(msg)
+        policy = keras.config.dtype_policy().name
+        if settings.mixed_precision:
+            gpu = keras.config.backend() != "numpy" and _has_gpu(keras)
+            keras.config.set_dtype_policy("mixed_float16" if gpu else "mixed_bfloat16")
+        try:
+            model = build(
+                self.name,
+                shape[1:],
+                n_classes,
+                mean=mean.tolist(),
+                variance=var.tolist(),
+                **hparams,
+            )
+        finally:
+            keras.config.set_dtype_policy(policy)
+        binary = n_classes == 2
+        model.compile(
+            optimizer=make_optimizer(settings),
+            loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        augment = Augment.from_names(
+            settings.augment,
+            translate=settings.translate,
+            crop_scale=settings.crop_scale,
+            noise=settings.noise,
+            channel_std=np.sqrt(var),
+        )
+        own_dir = self.work_dir is None
+        work = Path(tempfile.mkdtemp(prefix="astrobench-")) if own_dir else Path(self.work_dir)
+        work.mkdir(parents=True, exist_ok=True)
+        history_csv = work / "history.csv"
+        train = ImageBatches(
+            x_train,
+            y_train,
+            batch_size=settings.batch_size,
+            augment=augment,
+            shuffle=True,
+            balance=settings.balance,
+            binary_targets=binary,
+            seed=self.seed,
+            workers=settings.workers,
+        )
+        train.set_epoch(_rows(history_csv))  # a resumed run continues the data order
+        val = (
+            ImageBatches(
+                x_val,
+                y_val,
+                batch_size=settings.predict_batch_size,
+                binary_targets=binary,
+                workers=settings.workers,
+            )
+            if has_val
+            else None
+        )
+        callbacks = make_callbacks(
+            settings,
+            work,
+            has_val=has_val,
+            progress=f"{self.name} seed {self.seed}" if self.progress else None,
+        )
+        t0 = time.perf_counter()
+        model.fit(
+            train,
+            validation_data=val,
+            epochs=settings.epochs,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=False,
+        )
+        self.fit_s_ = time.perf_counter() - t0
+        best = work / "best.weights.h5"
+        if settings.restore_best and best.is_file():
+            model.load_weights(str(best))
+        self.history_ = _read_history(history_csv)
+        self.best_epoch_ = _best_epoch(self.history_, "val_loss" if has_val else "loss")
+        self.model_ = model
+        self.settings_ = settings
+        self.params_ = hparams
+        self.input_shape_ = tuple(int(s) for s in shape[1:])
+        self.threshold_ = 0.5
+        if own_dir:
+            shutil.rmtree(work, ignore_errors=True)
+        return self
+
+    # ----------------------------------------------------------------- inference
+    def predict_proba(self, x, *, batch_size: int | None = None, tta: bool | None = None):
+        """Class probabilities (N, K); ``tta`` averages over the 8 D4 views (square images)."""
+        from .data import ImageBatches
+
+        shape = _check_images(x, f"{self.name}.predict_proba")
+        if shape[1:] != self.input_shape_:
+            msg = (
+                f"{self.name}: the model was trained on {self.input_shape_} images, got {shape[1:]}"
+            )
+            raise ShapeMismatchError(msg)
+        tta = self.settings_.tta if tta is None else tta
+        square = shape[1] == shape[2]
+        views = [0] if not tta else list(range(8)) if square else [0, 2, 4, 6]
+        size = int(batch_size or self.settings_.predict_batch_size)
+        proba = 0.0
+        for k in views:
+            batches = ImageBatches(
+                x, batch_size=size, view=k, pad=True, workers=self.settings_.workers
+            )
+            out = self.model_.predict(batches, verbose=0).astype(np.float64)
+            proba = proba + out[: len(x)]
+        proba = proba / len(views)
+        if proba.shape[1] == 1:
+            proba = np.hstack([1.0 - proba, proba])
+        return proba
+
+    def predict(self, x) -> np.ndarray:
+        """Class indices (binary: score above ``threshold_``)."""
+        proba = self.predict_proba(x)
+        if proba.shape[1] == 2:
+            return (proba[:, 1] >= self.threshold_).astype(int)
+        return proba.argmax(axis=1)
+
+    # ------------------------------------------------------------- persistence
+    def save(self, folder) -> None:
+        """``model.keras`` (normalisation inside) and ``method.json`` (settings, threshold)."""
+        import dataclasses
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "model.tmp.keras"
+        self.model_.save(str(tmp))
+        tmp.replace(folder / "model.keras")
+        meta = {
+            "name": self.name,
+            "params": _jsonable(self.params),
+            "settings": _jsonable(dataclasses.asdict(self.settings_)),
+            "seed": self.seed,
+            "classes": self.classes_.tolist(),
+            "threshold": float(self.threshold_),
+            "input_shape": list(self.input_shape_),
+            "best_epoch": self.best_epoch_,
+        }
+        (folder / "method.json").write_text(json.dumps(meta, indent=1))
+
+    @classmethod
+    def load(cls, folder) -> DeepMethod:
+        """A fitted method from :meth:`save`'s folder, ready to predict."""
+        from benchmark.errors import MissingPathError
+
+        from . import layers  # noqa: F401 - registers the custom layers
+        from ._keras import import_keras
+        from .training import TrainSettings
+
+        keras = import_keras()
+        folder = Path(folder)
+        if not (folder / "model.keras").is_file() or not (folder / "method.json").is_file():
+            msg = f"{folder}: no saved deep model (model.keras and method.json) here"
+            raise MissingPathError(msg)
+        meta = json.loads((folder / "method.json").read_text())
+        method = cls(meta["name"], meta["params"], seed=meta["seed"])
+        settings = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["settings"].items()}
+        method.settings_ = TrainSettings(**settings)
+        method.model_ = keras.models.load_model(str(folder / "model.keras"))
+        method.classes_ = np.asarray(meta["classes"])
+        method.threshold_ = meta["threshold"]
+        method.input_shape_ = tuple(meta["input_shape"])
+        method.best_epoch_ = meta.get("best_epoch")
+        method.history_ = []
+        return method
+
+
+def _has_gpu(keras) -> bool:
+    backend = keras.config.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf  # optional path: only to ask for a GPU
+
+            return bool(tf.config.list_physical_devices("GPU"))
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.is_available()
+        if backend == "jax":
+            import jax
+
+            return any(d.platform == "gpu" for d in jax.devices())
+    except ImportError:  # pragma: no cover
+        return False
+    return False
+
+
+def _rows(path: Path) -> int:
+    if not path.is_file():
+        return 0
+    with path.open() as fh:
+        return sum(1 for _ in csv.DictReader(fh))
+
+
+def _read_history(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with path.open() as fh:
+        return [
+            {k: float(v) for k, v in row.items() if v not in ("", "NA", None)}
+            for row in csv.DictReader(fh)
+        ]
+
+
+def _best_epoch(history: list[dict], key: str):
+    values = [(h[key], int(h.get("epoch", i))) for i, h in enumerate(history) if key in h]
+    return min(values)[1] if values else None
+
+
+def _jsonable(d: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}

@@ -1,0 +1,336 @@
+"""Training settings per model, optimisers, learning-rate schedules and callbacks.
+
+A model's parameters in an experiment mix architecture hyperparameters (passed to
+its builder) and the training settings of :class:`TrainSettings`; :func:`split_params`
+separates and validates them.  Defaults follow each model's write-up.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmark.errors import ConfigError
+
+from ._keras import import_keras
+from .augment import AUGMENTATIONS
+
+keras = import_keras()
+
+__all__ = ["DEFAULTS", "TrainSettings", "make_callbacks", "make_optimizer", "split_params"]
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+SCHEDULES = ("none", "step", "plateau", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How a deep model is trained and applied.
+
+    Parameters
+    ----------
+    epochs : int
+        Largest number of epochs.
+    batch_size : int
+    optimizer : {"adam", "rmsprop", "sgd"}
+    learning_rate : float
+    momentum : float
+        SGD momentum.
+    schedule : {"none", "step", "plateau", "cosine"}
+        Learning-rate schedule: ``step`` multiplies by ``step_gamma`` every
+        ``step_every`` epochs; ``plateau`` divides by 10 after ``plateau_patience``
+        epochs without a better validation loss; ``cosine`` anneals to 0 over ``epochs``.
+    step_every, step_gamma, plateau_patience
+    patience : int
+        Early stopping: epochs without a better validation loss (0 = train every epoch).
+    restore_best : bool
+        End with the weights of the epoch with the best validation loss.
+    augment : list of str
+        Training augmentations (``deep.augment.AUGMENTATIONS``).
+    translate : int
+        Largest shift in pixels for ``translate``.
+    crop_scale : list of float
+        Side range of ``resized-crop``.
+    noise : float
+        Standard deviation of the ``noise`` augmentation in units of the data's.
+    balance : bool
+        Class-balanced over-sampling (with augmentation) in each epoch.
+    tta : bool
+        Test-time augmentation: average the predictions over the 8 D4 views.
+    predict_batch_size : int
+    workers : int
+        Data-loading threads.
+    mixed_precision : bool
+        ``mixed_float16`` (or ``mixed_bfloat16`` on CPU) compute; off by default.
+    time_budget : float
+        Stop after the epoch that passes this many seconds (0 = no limit).
+    """
+
+    epochs: int = 20
+    batch_size: int = 64
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9
+    schedule: str = "none"
+    step_every: int = 5
+    step_gamma: float = 0.1
+    plateau_patience: int = 3
+    patience: int = 0
+    restore_best: bool = True
+    augment: tuple = ()
+    translate: int = 4
+    crop_scale: tuple = (0.8, 1.0)
+    noise: float = 0.2
+    balance: bool = False
+    tta: bool = False
+    predict_batch_size: int = 512
+    workers: int = 2
+    mixed_precision: bool = False
+    time_budget: float = 0.0
+
+    def validate(self, name: str) -> TrainSettings:
+        where = f"deep model {name!r}"
+        for key in ("epochs", "batch_size", "predict_batch_size", "step_every", "workers"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                msg = f"{where}: {key} must be a positive integer, got {value!r}"
+                raise ConfigError(msg)
+        for key in ("learning_rate", "momentum", "step_gamma", "noise", "time_budget"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                msg = f"{where}: {key} must be a non-negative number, got {value!r}"
+                raise ConfigError(msg)
+        if self.optimizer not in OPTIMIZERS:
+            msg = f"{where}: unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
+            raise ConfigError(msg)
+        if self.schedule not in SCHEDULES:
+            msg = f"{where}: unknown schedule {self.schedule!r}; valid: {', '.join(SCHEDULES)}"
+            raise ConfigError(msg)
+        bad = [a for a in self.augment if a not in AUGMENTATIONS]
+        if bad:
+            msg = f"{where}: unknown augmentation {bad[0]!r}; valid: {', '.join(AUGMENTATIONS)}"
+            raise ConfigError(msg)
+        return self
+
+
+SETTINGS_KEYS = tuple(f.name for f in dataclasses.fields(TrainSettings))
+
+#: Training defaults per registered model (from the seeds' write-ups).
+DEFAULTS = {
+    # seed 001: RMSprop, batch 64, 50 epochs, no augmentation
+    "negm2021": {"optimizer": "rmsprop", "learning_rate": 1e-3, "batch_size": 64, "epochs": 50},
+    # seed 001 refined: Adam, batch 128, up to 200 epochs, dropout and augmentation
+    "negm2021-refined": {
+        "optimizer": "adam",
+        "batch_size": 128,
+        "epochs": 200,
+        "patience": 15,
+        "augment": ("d4",),
+    },
+    # seed 002: random rotations / flips / transposes and a few pixels' translation, crop in
+    # the model; classes re-balanced by augmented over-sampling
+    "nightskynet": {
+        "optimizer": "adam",
+        "batch_size": 64,
+        "epochs": 50,
+        "patience": 10,
+        "augment": ("d4", "translate"),
+        "translate": 5,
+        "balance": True,
+    },
+    # seed 003: SGD with momentum, binary cross-entropy, augmentation
+    "galaxy-cnn": {
+        "optimizer": "sgd",
+        "learning_rate": 0.01,
+        "momentum": 0.9,
+        "batch_size": 64,
+        "epochs": 50,
+        "patience": 10,
+        "augment": ("d4", "translate"),
+        "translate": 3,
+    },
+    # seed 004: flips / rotations for the rare classes, Gaussian noise inside the model
+    "simple-cnn": {
+        "optimizer": "sgd",
+        "learning_rate": 0.01,
+        "momentum": 0.9,
+        "batch_size": 64,
+        "epochs": 30,
+        "patience": 8,
+        "augment": ("d4",),
+        "balance": True,
+    },
+    # seed 004 transfer learning: SGD lr 0.001, momentum 0.9, x0.1 every 5 epochs, batch 32,
+    # 20 epochs, random resized crop + horizontal flip
+    "resnet50": {
+        "optimizer": "sgd",
+        "learning_rate": 1e-3,
+        "momentum": 0.9,
+        "schedule": "step",
+        "step_every": 5,
+        "step_gamma": 0.1,
+        "batch_size": 32,
+        "epochs": 20,
+        "augment": ("resized-crop", "flip"),
+    },
+    "inceptionv3": {
+        "optimizer": "sgd",
+        "learning_rate": 1e-3,
+        "momentum": 0.9,
+        "schedule": "step",
+        "step_every": 5,
+        "step_gamma": 0.1,
+        "batch_size": 32,
+        "epochs": 20,
+        "augment": ("resized-crop", "flip"),
+    },
+    # Duev et al. 2019: Adam 3e-4, batch 64, flips, early stopping
+    "braai-vgg6": {
+        "optimizer": "adam",
+        "learning_rate": 3e-4,
+        "batch_size": 64,
+        "epochs": 50,
+        "patience": 10,
+        "augment": ("d4",),
+    },
+    "rotation-invariant": {"optimizer": "adam", "batch_size": 64, "epochs": 30, "patience": 8},
+}
+
+
+def split_params(name: str, params: dict, builder_params) -> tuple[TrainSettings, dict]:
+    """Split an experiment's parameters into training settings and builder hyperparameters.
+
+    Raises
+    ------
+    ConfigError
+        For a key that is neither (the message lists both kinds).
+    """
+    settings, hparams = dict(DEFAULTS.get(name, {})), {}
+    for key, value in params.items():
+        if key in SETTINGS_KEYS:
+            settings[key] = tuple(value) if isinstance(value, list) else value
+        elif key in builder_params:
+            hparams[key] = value
+        else:
+            msg = (
+                f"unknown parameter {key!r} for deep model {name!r}; training settings: "
+                f"{', '.join(SETTINGS_KEYS)}; architecture: {', '.join(builder_params) or '-'}"
+            )
+            raise ConfigError(msg)
+    if isinstance(settings.get("augment"), str):
+        settings["augment"] = (settings["augment"],)
+    return TrainSettings(**settings).validate(name), hparams
+
+
+def make_optimizer(s: TrainSettings):
+    """The optimiser of ``s`` (its learning rate is a variable the schedules can set)."""
+    if s.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=s.learning_rate, momentum=s.momentum)
+    if s.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=s.learning_rate)
+    return keras.optimizers.Adam(learning_rate=s.learning_rate)
+
+
+def lr_at(s: TrainSettings, epoch: int) -> float:
+    """Learning rate of the epoch-wise schedules (``step``, ``cosine``) at ``epoch``."""
+    if s.schedule == "step":
+        return s.learning_rate * s.step_gamma ** (epoch // s.step_every)
+    if s.schedule == "cosine":
+        return 0.5 * s.learning_rate * (1 + math.cos(math.pi * epoch / s.epochs))
+    return s.learning_rate
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after the epoch that passes ``seconds``."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = float(seconds)
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``epoch_s`` (wall seconds of the epoch, validation included) to the logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_s"] = time.perf_counter() - self.start
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """A tqdm bar over epochs showing the losses."""
+
+    def __init__(self, total: int, desc: str):
+        super().__init__()
+        self.total, self.desc = total, desc
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.total, desc=self.desc, unit="epoch", leave=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.bar.update(1)
+        self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items() if "loss" in k})
+
+    def on_train_end(self, logs=None):
+        self.bar.close()
+
+
+def best_val_loss(history_csv: Path) -> float | None:
+    """Lowest ``val_loss`` in a CSV history written by an interrupted run, if any."""
+    if not history_csv.is_file():
+        return None
+    with history_csv.open() as fh:
+        values = [float(r["val_loss"]) for r in csv.DictReader(fh) if r.get("val_loss")]
+    return min(values) if values else None
+
+
+def make_callbacks(s: TrainSettings, work: Path, *, has_val: bool, progress: str | None):
+    """Callbacks: history CSV, resumable backup, best checkpoint, early stopping, schedule."""
+    history = work / "history.csv"
+    cbs = [
+        EpochTimer(),
+        keras.callbacks.CSVLogger(str(history), append=True),
+        keras.callbacks.BackupAndRestore(str(work / "backup")),
+    ]
+    monitor = "val_loss" if has_val else "loss"
+    if s.restore_best:
+        cbs.append(
+            keras.callbacks.ModelCheckpoint(
+                str(work / "best.weights.h5"),
+                monitor=monitor,
+                save_best_only=True,
+                save_weights_only=True,
+                initial_value_threshold=best_val_loss(history) if has_val else None,
+            )
+        )
+    if s.patience:
+        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=s.patience))
+    if s.schedule in ("step", "cosine"):
+        cbs.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr_at(s, epoch)))
+    elif s.schedule == "plateau":
+        cbs.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=0.1, patience=s.plateau_patience
+            )
+        )
+    if s.time_budget:
+        cbs.append(TimeBudget(s.time_budget))
+    if progress:
+        cbs.append(EpochProgress(s.epochs, progress))
+    return cbs

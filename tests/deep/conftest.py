@@ -1,0 +1,18 @@
+"""Deep tests run on whichever Keras backend ``KERAS_BACKEND`` names (tox: tensorflow)."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras", reason="the deep models need keras (pip install astrobench[deep])")
+
+
+@pytest.fixture
+def blobs():
+    """64 learnable 16x16x3 images: class 1 has a bright central blob."""
+    rng = np.random.default_rng(0)
+    y = np.arange(64) % 2
+    x = rng.normal(size=(64, 16, 16, 3)).astype(np.float32)
+    yy, xx = np.mgrid[:16, :16]
+    blob = np.exp(-((yy - 7.5) ** 2 + (xx - 7.5) ** 2) / 8.0).astype(np.float32)
+    x[y == 1] += 4 * blob[None, :, :, None]
+    return x, y
