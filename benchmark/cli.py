@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -151,6 +152,10 @@ def _setup_logging(quiet: bool) -> None:
             handler.setFormatter(logging.Formatter("%(message)s"))
             logger.addHandler(handler)
             logger.propagate = False
+    # TensorFlow's C++ start-up notices and its tf.function re-tracing advice (each new
+    # model traces afresh) are noise on the terminal; real errors still come through
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def _load(args):

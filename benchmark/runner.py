@@ -49,8 +49,14 @@ def _score(proba, val_score, yva, yte, classes, run_cfg, seed) -> dict:
         )
         metrics = binary_metrics(yte, proba[:, 1], threshold)
         ci = (
-            bootstrap_ci(yte, proba[:, 1], BINARY_HEADLINE, threshold=threshold,
-                         n_boot=run_cfg.n_bootstrap, seed=seed)
+            bootstrap_ci(
+                yte,
+                proba[:, 1],
+                BINARY_HEADLINE,
+                threshold=threshold,
+                n_boot=run_cfg.n_bootstrap,
+                seed=seed,
+            )
             if run_cfg.n_bootstrap
             else {}
         )
@@ -58,8 +64,14 @@ def _score(proba, val_score, yva, yte, classes, run_cfg, seed) -> dict:
         threshold = None
         metrics = multiclass_metrics(yte, proba, classes)
         ci = (
-            bootstrap_ci(yte, proba, MULTICLASS_HEADLINE, classes=classes,
-                         n_boot=run_cfg.n_bootstrap, seed=seed)
+            bootstrap_ci(
+                yte,
+                proba,
+                MULTICLASS_HEADLINE,
+                classes=classes,
+                n_boot=run_cfg.n_bootstrap,
+                seed=seed,
+            )
             if run_cfg.n_bootstrap
             else {}
         )
@@ -78,9 +90,7 @@ def _train_and_score(method, params, seed, run_cfg, data, classes):
     t1 = time.perf_counter()
     proba = model.predict_proba(xte)
     predict_s = time.perf_counter() - t1
-    val_score = (
-        model.predict_proba(xva)[:, 1] if len(classes) == 2 and len(yva) else np.empty(0)
-    )
+    val_score = model.predict_proba(xva)[:, 1] if len(classes) == 2 and len(yva) else np.empty(0)
     importances = None
     est = getattr(model.estimator_, "steps", [[None, model.estimator_]])[-1][1]
     if hasattr(est, "feature_importances_"):
@@ -97,8 +107,11 @@ def _train_and_score(method, params, seed, run_cfg, data, classes):
 
 def _rows_of(images, index):
     """The images at ``index``: a lazy view for lazy arrays, a copy for NumPy arrays."""
-    return images.take(index) if hasattr(images, "take") and not isinstance(
-        images, np.ndarray) else images[index]
+    return (
+        images.take(index)
+        if hasattr(images, "take") and not isinstance(images, np.ndarray)
+        else images[index]
+    )
 
 
 def _train_deep(method, params, seed, run_cfg, dataset, split, classes, work, run_dir, progress):
@@ -112,8 +125,12 @@ def _train_deep(method, params, seed, run_cfg, dataset, split, classes, work, ru
     yva, yte = labels[split.val], labels[split.test]
     model = DeepMethod(method, params, seed=seed, work_dir=work, progress=progress)
     t0 = time.perf_counter()
-    model.fit(_rows_of(dataset.images, split.train), labels[split.train],
-              _rows_of(dataset.images, split.val), yva)
+    model.fit(
+        _rows_of(dataset.images, split.train),
+        labels[split.train],
+        _rows_of(dataset.images, split.val),
+        yva,
+    )
     fit_s = time.perf_counter() - t0
     x_test = _rows_of(dataset.images, split.test)
     t1 = time.perf_counter()
@@ -122,7 +139,8 @@ def _train_deep(method, params, seed, run_cfg, dataset, split, classes, work, ru
     binary = len(classes) == 2
     val_score = (
         model.predict_proba(_rows_of(dataset.images, split.val))[:, 1]
-        if binary and len(yva) else np.empty(0)
+        if binary and len(yva)
+        else np.empty(0)
     )
     scored = _score(proba, val_score, yva, yte, classes, run_cfg, seed)
     model.threshold_ = scored["threshold"] if scored["threshold"] is not None else 0.5
@@ -301,8 +319,16 @@ def run_experiment(
     for f, m, s in [r for r in pending if r[0] == IMAGES]:
         rid = run_id(f, m, s)
         info, proba = _train_deep(
-            m, dict(config.methods[m]), s, config.run, dataset, split, classes,
-            work=store.root / "work" / rid, run_dir=store.run_dir(rid), progress=progress,
+            m,
+            dict(config.methods[m]),
+            s,
+            config.run,
+            dataset,
+            split,
+            classes,
+            work=store.root / "work" / rid,
+            run_dir=store.run_dir(rid),
+            progress=progress,
         )
         extra = {
             "kind": "deep",

@@ -270,6 +270,27 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_s"] = time.perf_counter() - self.start
 
 
+class HistoryCSV(keras.callbacks.Callback):
+    """Appends each epoch's logs to a CSV file, opened and closed per epoch, so an
+    interrupted run leaves a complete file (and no open handle) behind."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
+        header = None
+        if self.path.is_file():
+            with self.path.open() as fh:
+                header = next(csv.reader(fh), None)
+        with self.path.open("a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=header or list(row), extrasaction="ignore")
+            if header is None:
+                writer.writeheader()
+            writer.writerow(row)
+
+
 class EpochProgress(keras.callbacks.Callback):
     """A tqdm bar over epochs showing the losses."""
 
@@ -305,7 +326,7 @@ def make_callbacks(s: TrainSettings, work: Path, *, has_val: bool, progress: str
     history = work / "history.csv"
     cbs = [
         EpochTimer(),
-        keras.callbacks.CSVLogger(str(history), append=True),
+        HistoryCSV(history),
         keras.callbacks.BackupAndRestore(str(work / "backup")),
     ]
     monitor = "val_loss" if has_val else "loss"

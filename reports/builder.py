@@ -299,7 +299,9 @@ def _paired(seed0, preds, binary, key):
     best = sorted(_best_per_method(seed0, key).values(), key=lambda r: -r["metrics"][key])
     if len(best) < 2:
         return None
-    a, b = best[0], best[1]
+    cnns = [r for r in best if r.get("kind") == "deep"]
+    others = [r for r in best if r.get("kind") != "deep"]
+    a, b = (cnns[0], others[0]) if cnns and others else (best[0], best[1])
     pa, pb = preds[a["run_id"]], preds[b["run_id"]]
     score_cols = [c for c in pa if c.startswith("score_")]
     y = pa["y_true"].to_numpy()
@@ -319,11 +321,11 @@ def _paired(seed0, preds, binary, key):
             f"; AUC difference {pb_res['difference']:+.4f} "
             f"[{pb_res['ci'][0]:+.4f}, {pb_res['ci'][1]:+.4f}], p = {pb_res['p_value']:.3g}"
         )
-    kind = {r.get("kind", "classical") for r in (a, b)}
-    label = (
-        f"{a['method']} ({a['feature']}) vs {b['method']} ({b['feature']}), the two best "
-        f"methods" + ("" if "deep" in kind else " (no CNN in this experiment)")
-    )
+    if a.get("kind") == "deep" and b.get("kind") != "deep":
+        what = "the best CNN against the best baseline"
+    else:
+        what = "the two best methods" + ("" if cnns else " (no CNN in this experiment)")
+    label = f"{a['method']} ({a['feature']}) vs {b['method']} ({b['feature']}), {what}"
     return {"label": label, "text": text}
 
 
@@ -365,6 +367,7 @@ def _method_page(folder, page, runs, p, classes, binary, nav, store_root):
         wrong_fig = figures.gallery(
             wrong["images"], captions, "true → predicted (probability)", folder, f"{stem}-wrong.png"
         )
+    deep_figs = _deep_figures(folder, stem, r, store_root, classes)
     headline = BINARY_HEADLINE if binary else MULTICLASS_HEADLINE
     metrics = [
         (LABELS.get(m, m), _fmt(float(np.mean([x["metrics"][m] for x in runs])))) for m in headline
@@ -381,6 +384,76 @@ def _method_page(folder, page, runs, p, classes, binary, nav, store_root):
         metrics=metrics,
         figs=figs,
         wrong_fig=wrong_fig,
+        deep_figs=deep_figs,
         nav=nav,
     )
     (folder / page).write_text(html)
+
+
+def _deep_figures(folder, stem, r, store_root, classes) -> list:
+    """Training curves, first-layer filters, activation and occlusion maps of a CNN run."""
+    if r.get("kind") != "deep":
+        return []
+    figs = []
+    if r.get("history"):
+        figs.append(
+            (
+                "Training curves",
+                figures.training_curves(
+                    r["history"],
+                    r.get("best_epoch"),
+                    f"{r['method']}: loss and accuracy per epoch",
+                    folder,
+                    f"{stem}-train.png",
+                ),
+            )
+        )
+    ex = _load_npz(store_root / "runs" / r["run_id"] / "explain.npz")
+    if ex is None:
+        return figs
+    if "filters" in ex:
+        figs.append(
+            (
+                "First-layer filters",
+                figures.conv_filters(
+                    ex["filters"],
+                    "first conv layer (mean over input channels)",
+                    folder,
+                    f"{stem}-filters.png",
+                ),
+            )
+        )
+    maps = {k.split("_", 1)[1]: ex[k] for k in sorted(ex, key=_act_order) if k.startswith("act")}
+    if maps:
+        label = classes[int(ex["labels"][0])]
+        figs.append(
+            (
+                "Activation maps",
+                figures.activations(
+                    ex["images"][0],
+                    maps,
+                    f"activations of a test image ({label}), per conv layer",
+                    folder,
+                    f"{stem}-act.png",
+                ),
+            )
+        )
+    captions = [classes[int(y)] for y in ex["labels"]]
+    figs.append(
+        (
+            "Occlusion sensitivity",
+            figures.occlusion(
+                ex["images"],
+                ex["occlusion"],
+                captions,
+                "drop in the true-class probability when a patch is masked (red: evidence)",
+                folder,
+                f"{stem}-occ.png",
+            ),
+        )
+    )
+    return figs
+
+
+def _act_order(key: str):
+    return int(key[3:].split("_", 1)[0]) if key.startswith("act") else -1

@@ -18,6 +18,10 @@ __all__ = [
     "roc_curves",
     "scree",
     "threshold_curves",
+    "training_curves",
+    "conv_filters",
+    "activations",
+    "occlusion",
 ]
 
 DPI = 80
@@ -232,3 +236,75 @@ def efficiency_vs_snr(series: list, title, folder, name) -> str:
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     return _save(fig, folder, name)
+
+
+def training_curves(history: list, best_epoch, title, folder, name) -> str:
+    """Loss and accuracy per epoch (training and validation), the kept epoch marked."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    epochs = [int(h.get("epoch", i)) + 1 for i, h in enumerate(history)]
+    for ax, key in zip(axes, ("loss", "accuracy")):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = [h.get(prefix + key, np.nan) for h in history]
+            if not np.all(np.isnan(values)):
+                ax.plot(epochs, values, style, marker=".", label=prefix + key)
+        if best_epoch is not None:
+            ax.axvline(int(best_epoch) + 1, color="grey", lw=0.8, ls=":", label="kept epoch")
+        ax.set_xlabel("epoch")
+        ax.set_title(key, fontsize=9)
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, folder, name)
+
+
+def conv_filters(kernel, title, folder, name, limit: int = 32) -> str:
+    """First-layer filters, (kh, kw, channels, n): one tile per filter (channel mean)."""
+    plt = _plt()
+    kernel = np.asarray(kernel, float)
+    n = min(kernel.shape[-1], limit)
+    cols = min(n, 16)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(0.6 * cols, 0.6 * rows + 0.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, ax in enumerate(axes.ravel()[:n]):
+        ax.imshow(kernel[..., i].mean(axis=-1), cmap="RdBu_r", origin="lower")
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.8, wspace=0.08, hspace=0.1)
+    return _save(fig, folder, name, tight=False)
+
+
+def activations(image, maps: dict, title, folder, name) -> str:
+    """The input image, then each layer's most active channels (one row per layer)."""
+    plt = _plt()
+    cols = 1 + max((m.shape[-1] for m in maps.values()), default=0)
+    rows = max(len(maps), 1)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.2 * rows + 0.3), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    axes[0, 0].imshow(_show(image), origin="lower")
+    axes[0, 0].set_title("input", fontsize=6)
+    for r, (layer, fmap) in enumerate(maps.items()):
+        for c in range(fmap.shape[-1]):
+            axes[r, c + 1].imshow(np.asarray(fmap[..., c], float), cmap="magma", origin="lower")
+        axes[r, 1].set_title(layer, fontsize=6, loc="left")
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9, wspace=0.05, hspace=0.3)
+    return _save(fig, folder, name, tight=False)
+
+
+def occlusion(images, heat, captions, title, folder, name) -> str:
+    """Each image above its occlusion-sensitivity map (drop in the true-class probability)."""
+    plt = _plt()
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(1.3 * n, 2.9), squeeze=False)
+    limit = float(np.abs(heat).max()) or 1.0
+    for i in range(n):
+        axes[0, i].imshow(_show(images[i]), origin="lower")
+        axes[0, i].set_title(captions[i], fontsize=6)
+        axes[1, i].imshow(heat[i], cmap="RdBu_r", vmin=-limit, vmax=limit, origin="lower")
+        for ax in axes[:, i]:
+            ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.85, wspace=0.05, hspace=0.2)
+    return _save(fig, folder, name, tight=False)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import deep
 from benchmark.cli import main
 from benchmark.config import ExperimentConfig, load_experiment
 from benchmark.errors import ConfigError, UnknownNameError
@@ -65,7 +66,18 @@ def test_every_preset_validates_in_both_profiles():
     default = load_experiment("du-buisson-2015")
     assert default.dataset.params["n"] == 21785 and default.dataset.scheme == "binary"
     assert set(default.features) == {"pca", "handcrafted", "pca+handcrafted"}
-    assert len(default.methods) == 9
+    assert len(default.methods) == 12
+    assert {"negm2021", "negm2021-refined", "braai-vgg6"} <= set(default.methods)
+    assert "negm2021-refined" not in load_experiment("du-buisson-2015", quick=True).methods
+    deep_in = {
+        "galaxy-zoo-binary": {"galaxy-cnn", "inceptionv3", "mlp", "decision-tree"},
+        "night-sky-net": {"nightskynet"},
+        "galaxy10": {"simple-cnn", "resnet50", "inceptionv3"},
+    }
+    for name, methods in deep_in.items():
+        assert methods <= set(load_experiment(name).methods)
+        quick = load_experiment(name, quick=True)
+        assert all(quick.methods[m]["epochs"] <= 2 for m in methods & set(deep.available()))
 
 
 @pytest.mark.parametrize(
@@ -81,6 +93,10 @@ def test_every_preset_validates_in_both_profiles():
         ({"features": {"pca": {"components": 3}}}, "unknown parameter 'components'"),
         ({"split": {"test_size": 2}}, r"test_size must lie in \[0.0, 0.95\]"),
         ({"dataset": {"source": "x", "catalog": "y"}}, "unknown key 'catalog'"),
+        ({"methods": {"negm2021": {"epoch": 3}}}, "unknown parameter 'epoch' for deep model"),
+        ({"methods": {"braai-vgg6": {"augment": ["spin"]}}}, "unknown augmentation 'spin'"),
+        ({"quick": {"skip_methods": ["svm"]}}, "skip_methods names 'svm', not in"),
+        ({"quick": {"runn": {}}}, r"\[quick\]: unknown key 'runn'"),
     ],
 )
 def test_config_errors_name_the_key(change, message):
@@ -89,7 +105,7 @@ def test_config_errors_name_the_key(change, message):
     table = tomllib.loads(SMALL)
     table.update(change)
     with pytest.raises(ConfigError, match=message):
-        ExperimentConfig.from_table(table)
+        ExperimentConfig.from_table(table, quick=True)
 
 
 def test_unknown_preset_lists_valid(capsys):
@@ -202,9 +218,45 @@ def test_default_quick_run_end_to_end(tmp_path, capsys):
     assert main(["-q", "run", "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     records = ResultsStore(out).records()
-    assert len(records) == 27  # nine baselines x three feature sets
-    assert {r["feature"] for r in records} == {"pca", "handcrafted", "pca+handcrafted"}
+    assert len(records) == 29  # nine baselines x three feature sets, two CNNs on the images
+    assert {r["feature"] for r in records} == {"pca", "handcrafted", "pca+handcrafted", "images"}
+    assert {r["method"] for r in records if r["kind"] == "deep"} == {"negm2021", "braai-vgg6"}
     best = max(records, key=lambda r: r["metrics"]["auc"])
     assert best["metrics"]["auc"] > 0.9  # the classes are learnable ...
     assert min(r["metrics"]["accuracy"] for r in records) < 0.9  # ... and not trivially
     assert "du Buisson et al. 2015" in printed and "simulated" in printed
+
+
+def test_deep_model_runs_on_the_same_split_and_is_saved(small, tmp_path):
+    pytest.importorskip("keras")
+    from deep.method import DeepMethod
+
+    text = small.read_text().replace(
+        "decision-tree = {}", 'decision-tree = {}\nnegm2021 = { epochs = 2, filters = [4, 8, 8] }'
+    )
+    small.write_text(text)
+    config = load_experiment(small).select(features=["pca"])
+    store = run_experiment(config, out=tmp_path / "r", progress=False)
+    records = {r["method"]: r for r in store.records()}
+    cnn = records["negm2021"]
+    assert cnn["kind"] == "deep" and cnn["feature"] == "images"
+    assert cnn["split_id"] == records["logreg"]["split_id"]
+    assert cnn["sizes"] == records["logreg"]["sizes"]
+    assert len(cnn["history"]) == 2 and cnn["timings"]["epochs"] == 2
+    assert 0.0 <= cnn["metrics"]["auc"] <= 1.0 and cnn["n_parameters"] > 0
+    folder = store.run_dir(cnn["run_id"])
+    preds = store.predictions(cnn["run_id"])
+    dataset = config.dataset.load(progress=False)
+    index = {i: k for k, i in enumerate(dataset.ids)}
+    test = np.array([index[i] for i in preds["id"]])
+    model = DeepMethod.load(folder / "model")
+    np.testing.assert_allclose(
+        model.predict_proba(dataset.images[test])[:, 1], preds["score_1"], atol=1e-4
+    )
+    assert model.threshold_ == cnn["threshold"]
+    explain = np.load(folder / "explain.npz")
+    assert explain["occlusion"].shape[0] == 4 and "filters" in explain.files
+    assert not (store.root / "work").exists() or not any((store.root / "work").iterdir())
+    before = (folder / "record.json").stat().st_mtime_ns
+    run_experiment(config, out=tmp_path / "r", progress=False)  # finished: not redone
+    assert (folder / "record.json").stat().st_mtime_ns == before

@@ -1,0 +1,239 @@
+"""Augmentation, data feeding, training callbacks, persistence, explanations."""
+
+import numpy as np
+import pytest
+
+import deep
+from benchmark.errors import ConfigError, ShapeMismatchError
+from deep.augment import Augment, d4_numpy
+from deep.data import ImageBatches
+from deep.method import DeepMethod
+
+
+def _np(x):
+    """A backend tensor as NumPy (torch tensors that need grad included)."""
+    import keras
+
+    return keras.ops.convert_to_numpy(x)
+
+
+def _square(n=4, size=6, channels=2):
+    return np.random.default_rng(0).normal(size=(n, size, size, channels)).astype(np.float32)
+
+
+def test_d4_layer_matches_numpy_and_forms_the_group():
+    from deep.layers import D4Transform
+
+    x = _square()
+    views = {k: d4_numpy(x, k) for k in range(8)}
+    for k, view in views.items():
+        np.testing.assert_allclose(_np(D4Transform(k)(x)), view)
+    flat = {views[k].tobytes() for k in range(8)}
+    assert len(flat) == 8  # eight distinct elements
+    np.testing.assert_allclose(d4_numpy(d4_numpy(d4_numpy(d4_numpy(x, 1), 1), 1), 1), x)
+    np.testing.assert_allclose(d4_numpy(d4_numpy(x, 4), 4), x)
+
+
+def test_augmentations_keep_shapes_and_content():
+    x = _square(n=32, size=9)
+    rng = np.random.default_rng(1)
+    out = Augment(d4=True)(x, rng)
+    assert out.shape == x.shape
+    np.testing.assert_allclose(np.sort(out.reshape(32, -1)), np.sort(x.reshape(32, -1)))
+    assert not np.allclose(out, x)
+    shifted = Augment(translate=2)(x, rng)
+    assert shifted.shape == x.shape and not np.allclose(shifted, x)
+    cropped = Augment(resized_crop=(0.5, 0.5))(x, rng)
+    assert cropped.shape == x.shape
+    flat = np.zeros((4000, 4, 4, 2), np.float32)
+    noisy = Augment(noise=np.array([1.0, 3.0], np.float32))(flat, rng)
+    np.testing.assert_allclose(noisy.reshape(-1, 2).std(axis=0), [1.0, 3.0], rtol=0.03)
+    with pytest.raises(ConfigError, match="unknown augmentation 'zoom'"):
+        Augment.from_names(["zoom"])
+
+
+def test_resized_crop_of_full_scale_is_identity_and_translate_zero_too():
+    x = _square(n=3, size=8)
+    rng = np.random.default_rng(0)
+    np.testing.assert_allclose(Augment(resized_crop=(1.0, 1.0))(x, rng), x)
+    np.testing.assert_allclose(Augment()(x, rng), x)
+
+
+def test_batches_cover_every_row_once_and_pad_for_prediction():
+    x = np.arange(10, dtype=np.float32)[:, None, None, None] * np.ones((10, 2, 2, 1), np.float32)
+    batches = ImageBatches(x, batch_size=4, workers=1)
+    seen = np.concatenate([batches[i][0][:, 0, 0, 0] for i in range(len(batches))])
+    np.testing.assert_array_equal(seen, np.arange(10))
+    padded = ImageBatches(x, batch_size=4, pad=True, workers=1)
+    assert padded[2][0].shape[0] == 4 and padded.n_padded == 2
+    y = np.arange(10) % 2
+    shuffled = ImageBatches(x, y, batch_size=4, shuffle=True, seed=3, workers=1)
+    rows = np.concatenate([shuffled[i][0][:, 0, 0, 0] for i in range(3)])
+    np.testing.assert_array_equal(np.sort(rows), np.arange(10))
+    np.testing.assert_array_equal(shuffled[0][1], rows[:4].astype(int) % 2)  # labels follow
+
+
+def test_balanced_sampling_over_samples_the_rare_class():
+    y = np.array([0] * 95 + [1] * 5)
+    x = np.zeros((100, 2, 2, 1), np.float32)
+    counts = np.zeros(2)
+    batches = ImageBatches(x, y, batch_size=100, balance=True, workers=1)
+    for _ in range(20):
+        counts += np.bincount(batches[0][1], minlength=2)
+        batches.on_epoch_end()
+    assert 0.4 < counts[1] / counts.sum() < 0.6
+
+
+def test_batches_read_from_a_lazy_store(tmp_path, sdss_dataset):
+    from benchmark.datasets.store import read_store, write_store
+
+    write_store(sdss_dataset, tmp_path / "s.h5")
+    lazy = read_store(tmp_path / "s.h5", lazy=True).images
+    batches = ImageBatches(
+        lazy, sdss_dataset.labels % 2, batch_size=16, shuffle=True, balance=True, workers=2
+    )
+    x, y = batches[1]
+    assert x.shape == (16, 8, 8, 3) and x.dtype == np.float32 and y.shape == (16,)
+
+
+def test_fit_learns_saves_and_reloads(blobs, tmp_path):
+    x, y = blobs
+    method = DeepMethod(
+        "galaxy-cnn",
+        {"epochs": 6, "batch_size": 16, "learning_rate": 0.05, "filters": [8, 8], "dense": 16},
+        seed=0,
+    )
+    method.fit(x[:48], y[:48], x[48:], y[48:])
+    proba = method.predict_proba(x)
+    assert proba.shape == (64, 2)
+    assert (method.predict(x) == y).mean() > 0.8
+    method.threshold_ = 0.3
+    method.save(tmp_path / "m")
+    again = DeepMethod.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_proba(x), proba, atol=1e-6)
+    assert again.threshold_ == 0.3 and again.input_shape_ == (16, 16, 3)
+    with pytest.raises(ShapeMismatchError, match="trained on"):
+        again.predict_proba(x[:, :8, :8])
+
+
+def test_same_seed_same_model(blobs):
+    x, y = blobs
+    params = {"epochs": 2, "batch_size": 16, "augment": ["d4", "noise"], "filters": [4]}
+    a = DeepMethod("negm2021", {**params, "dense": 8}, seed=5)
+    b = DeepMethod("negm2021", {**params, "dense": 8}, seed=5)
+    pa = a.fit(x, y).predict_proba(x)
+    pb = b.fit(x, y).predict_proba(x)
+    np.testing.assert_allclose(pa, pb, atol=1e-5)
+
+
+def test_step_schedule_and_early_stopping(blobs):
+    x, y = blobs
+    method = DeepMethod(
+        "negm2021",
+        {
+            "epochs": 3,
+            "batch_size": 32,
+            "schedule": "step",
+            "step_every": 1,
+            "step_gamma": 0.5,
+            "learning_rate": 0.01,
+            "filters": [4],
+            "dense": 8,
+        },
+    )
+    method.fit(x, y, x[:16], y[:16])
+    assert float(_np(method.model_.optimizer.learning_rate)) == pytest.approx(0.0025)
+    # patience 1 with a learning rate of 0 (no improvement possible) stops after 2 epochs
+    frozen = DeepMethod(
+        "negm2021",
+        {
+            "epochs": 10,
+            "patience": 1,
+            "learning_rate": 0.0,
+            "filters": [4],
+            "dense": 8,
+            "batch_size": 32,
+        },
+    )
+    frozen.fit(x, y, x[:16], y[:16])
+    assert len(frozen.history_) == 2
+    assert {"loss", "val_loss", "accuracy", "epoch_s"} <= set(frozen.history_[0])
+
+
+def test_interrupted_training_resumes_from_its_last_epoch(blobs, tmp_path, monkeypatch):
+    import keras
+
+    import deep.training as training
+
+    x, y = blobs
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    original = training.make_callbacks
+    monkeypatch.setattr(training, "make_callbacks", lambda *a, **k: [*original(*a, **k), Stop()])
+    params = {"epochs": 4, "batch_size": 32, "filters": [4], "dense": 8}
+    with pytest.raises(KeyboardInterrupt):
+        DeepMethod("negm2021", params, work_dir=tmp_path / "w").fit(x, y, x[:16], y[:16])
+    monkeypatch.setattr(training, "make_callbacks", original)
+    method = DeepMethod("negm2021", params, work_dir=tmp_path / "w").fit(x, y, x[:16], y[:16])
+    assert [int(h["epoch"]) for h in method.history_] == [0, 1, 2, 3]
+
+
+def test_test_time_augmentation_averages_the_d4_views(blobs):
+    x, y = blobs
+    method = DeepMethod("negm2021", {"epochs": 1, "filters": [4], "dense": 8}).fit(x, y)
+    plain = method.predict_proba(x[:4])
+    views = np.mean([method.predict_proba(d4_numpy(x[:4], k)) for k in range(8)], axis=0)
+    np.testing.assert_allclose(method.predict_proba(x[:4], tta=True), views, atol=1e-6)
+    assert not np.allclose(plain, views)
+
+
+def test_rotation_invariant_wrapper_gives_one_answer_per_orbit():
+    x = _square(n=3, size=24, channels=3)
+    model = deep.build(
+        "rotation-invariant", (24, 24, 3), 3, backbone_params={"filters": [4, 8, 8], "dense": 8}
+    )
+    base = _np(model(x))
+    for k in range(1, 8):
+        np.testing.assert_allclose(_np(model(d4_numpy(x, k))), base, atol=1e-5)
+    plain = deep.build("negm2021", (24, 24, 3), 3, filters=[4, 8, 8], dense=8)
+    assert not np.allclose(_np(plain(d4_numpy(x, 1))), _np(plain(x)), atol=1e-5)
+
+
+def test_maxout_round_trips_through_its_config(tmp_path):
+    import keras
+
+    from deep.layers import Maxout
+
+    model = keras.Sequential([keras.Input((5,)), Maxout(3, pieces=2)])
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    z = _np(model.layers[0].dense(x)).reshape(4, 3, 2)
+    np.testing.assert_allclose(_np(model(x)), z.max(axis=-1), atol=1e-6)
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(_np(again(x)), _np(model(x)), atol=1e-6)
+
+
+def test_explanations_have_the_right_shapes_and_find_the_evidence(blobs):
+    from deep.explain import activation_maps, explain, first_filters, occlusion_map
+
+    x, y = blobs
+    method = DeepMethod("negm2021", {"epochs": 1, "filters": [4, 8], "dense": 8}).fit(x, y)
+    maps = activation_maps(method.model_, x[0], max_channels=3)
+    assert list(maps) == ["block1_conv", "block2_conv"]
+    assert maps["block1_conv"].shape == (14, 14, 3)
+    assert first_filters(method.model_).shape == (3, 3, 3, 4)
+
+    def bright_centre(images):  # "probability" of class 1: brightness of the central pixels
+        p = 1 / (1 + np.exp(-images[:, 6:10, 6:10].mean(axis=(1, 2, 3))))
+        return np.stack([1 - p, p], axis=1)
+
+    image = x[np.flatnonzero(y == 1)[0]]
+    heat = occlusion_map(bright_centre, image, 1, patch=4, stride=2)
+    assert heat.shape == (7, 7)
+    assert np.unravel_index(heat.argmax(), heat.shape) == (3, 3)  # the patch on the centre
+    out = explain(method, x[:2], y[:2])
+    assert out["occlusion"].shape[0] == 2 and "filters" in out
