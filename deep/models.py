@@ -191,16 +191,23 @@ def galaxy_cnn(
     dense: int = 64,
     dropout: float = 0.5,
     conv_dropout: float = 0.1,
+    batch_norm: bool = False,
     mean=None,
     variance=None,
 ):
     """Galaxy Zoo spiral-vs-elliptical CNN (seed 003): ReLU convs with pooling, dropout,
-    sigmoid output (trained with SGD + momentum on binary cross-entropy)."""
+    sigmoid output (trained with SGD + momentum on binary cross-entropy); ``batch_norm``
+    adds batch normalisation before each ReLU."""
     filters = _ints(filters, "filters")
     _check_size(input_shape, 2 ** len(filters), "galaxy-cnn")
     inputs, x = stem(input_shape, mean, variance)
     for i, f in enumerate(filters, 1):
-        x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"block{i}_conv")(x)
+        if batch_norm:
+            x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"block{i}_conv")(x)
+            x = layers.BatchNormalization(name=f"block{i}_bn")(x)
+            x = layers.Activation("relu", name=f"block{i}_relu")(x)
+        else:
+            x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"block{i}_conv")(x)
         x = layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
         if conv_dropout:
             x = layers.Dropout(conv_dropout, name=f"block{i}_dropout")(x)

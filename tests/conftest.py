@@ -21,6 +21,7 @@ _LIBS = [
     "h5py",
     "PIL",
     "pyarrow",
+    "keras",
 ]
 
 
@@ -31,7 +32,10 @@ def pytest_report_header(config):
             versions.append(f"{name} {importlib.import_module(name).__version__}")
         except ImportError:
             versions.append(f"{name} (missing)")
-    return "astrobench dependencies: " + ", ".join(versions)
+    import os
+
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    return "astrobench dependencies: " + ", ".join(versions) + f"; Keras backend {backend}"
 
 
 @pytest.fixture
