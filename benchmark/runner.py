@@ -388,18 +388,14 @@ def _save_dataset_summary(store, dataset, split) -> None:
 
 
 def _save_images(path, dataset, idx) -> None:
-    import io
-
-    from .results import atomic_write
-
-    buf = io.BytesIO()
-    np.savez_compressed(
-        buf,
-        images=np.asarray(dataset.images[idx], np.float16),
-        ids=dataset.ids[idx].astype(str),
-        labels=dataset.labels[idx],
+    _save_npz(
+        path,
+        {
+            "images": np.asarray(dataset.images[idx], np.float16),
+            "ids": dataset.ids[idx].astype(str),
+            "labels": dataset.labels[idx],
+        },
     )
-    atomic_write(path, buf.getvalue())
 
 
 def _save_wrong_examples(store, rid, dataset, split, proba, k: int = 8) -> None:
@@ -413,15 +409,13 @@ def _save_wrong_examples(store, rid, dataset, split, proba, k: int = 8) -> None:
 
 def _save_feature_summary(store, feature, fitted) -> None:
     """Scree and eigen-images of PCA features (for the report)."""
-    import io
-
-    from .results import atomic_write
-
     pca = fitted if hasattr(fitted, "eigen_images_") else getattr(fitted, "pca_", None)
     if pca is None or not hasattr(pca, "eigen_images_"):
         return
-    buf = io.BytesIO()
-    np.savez_compressed(
-        buf, explained=pca.explained_variance_ratio_, eigen=pca.eigen_images_[:8].astype(np.float16)
+    _save_npz(
+        store.root / "features" / f"{feature.replace('+', '-')}.npz",
+        {
+            "explained": pca.explained_variance_ratio_,
+            "eigen": pca.eigen_images_[:8].astype(np.float16),
+        },
     )
-    atomic_write(store.root / "features" / f"{feature.replace('+', '-')}.npz", buf.getvalue())

@@ -69,6 +69,9 @@ def _application(
     name, input_shape, n_classes, *, weights, dense, dropout, trainable, mean, variance
 ):
     constructor, min_size, _, _ = _APPS[name]
+    if not isinstance(trainable, bool):
+        msg = f"{name}: trainable must be true or false, got {trainable!r}"
+        raise ConfigError(msg)
     weights = _resolve_weights(name, weights)
     if weights is not None and input_shape[-1] != 3:
         msg = f"{name}: pretrained weights need 3-channel images, got {input_shape[-1]} channels"
@@ -130,9 +133,6 @@ def inceptionv3(
 ):
     """InceptionV3 (Szegedy et al. 2016) with a new head (seeds 003, 004); inputs smaller
     than 75x75 are resized inside the model."""
-    if not isinstance(trainable, bool):
-        msg = f"inceptionv3: trainable must be true or false, got {trainable!r}"
-        raise ConfigError(msg)
     return _application(
         "inceptionv3",
         input_shape,

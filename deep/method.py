@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import shutil
@@ -85,8 +84,8 @@ class DeepMethod:
         from . import build
         from ._keras import import_keras
         from .augment import Augment
-        from .data import ImageBatches, channel_stats
-        from .training import make_callbacks, make_optimizer
+        from .data import channel_stats
+        from .training import make_optimizer
 
         keras = import_keras()
         settings, hparams = self.settings()
@@ -114,8 +113,7 @@ class DeepMethod:
             raise NonFiniteError(msg)
         policy = keras.config.dtype_policy().name
         if settings.mixed_precision:
-            gpu = keras.config.backend() != "numpy" and _has_gpu(keras)
-            keras.config.set_dtype_policy("mixed_float16" if gpu else "mixed_bfloat16")
+            keras.config.set_dtype_policy("mixed_float16" if _has_gpu(keras) else "mixed_bfloat16")
         try:
             model = build(
                 self.name,
@@ -143,6 +141,34 @@ class DeepMethod:
         own_dir = self.work_dir is None
         work = Path(tempfile.mkdtemp(prefix="astrobench-")) if own_dir else Path(self.work_dir)
         work.mkdir(parents=True, exist_ok=True)
+        try:
+            self._train(
+                model,
+                settings,
+                augment,
+                work,
+                binary,
+                x_train,
+                y_train,
+                x_val if has_val else None,
+                y_val if has_val else None,
+            )
+        finally:
+            if own_dir:
+                shutil.rmtree(work, ignore_errors=True)
+        self.model_ = model
+        self.settings_ = settings
+        self.params_ = hparams
+        self.input_shape_ = tuple(int(s) for s in shape[1:])
+        self.threshold_ = 0.5
+        return self
+
+    def _train(self, model, settings, augment, work, binary, x_train, y_train, x_val, y_val):
+        """``model.fit`` with the data feeding and callbacks; sets the history attributes."""
+        from .data import ImageBatches
+        from .training import make_callbacks, read_history
+
+        has_val = x_val is not None
         history_csv = work / "history.csv"
         train = ImageBatches(
             x_train,
@@ -155,7 +181,7 @@ class DeepMethod:
             seed=self.seed,
             workers=settings.workers,
         )
-        train.set_epoch(_rows(history_csv))  # a resumed run continues the data order
+        train.set_epoch(len(read_history(history_csv)))  # a resumed run continues the order
         val = (
             ImageBatches(
                 x_val,
@@ -186,16 +212,8 @@ class DeepMethod:
         best = work / "best.weights.h5"
         if settings.restore_best and best.is_file():
             model.load_weights(str(best))
-        self.history_ = _read_history(history_csv)
+        self.history_ = read_history(history_csv)
         self.best_epoch_ = _best_epoch(self.history_, "val_loss" if has_val else "loss")
-        self.model_ = model
-        self.settings_ = settings
-        self.params_ = hparams
-        self.input_shape_ = tuple(int(s) for s in shape[1:])
-        self.threshold_ = 0.5
-        if own_dir:
-            shutil.rmtree(work, ignore_errors=True)
-        return self
 
     # ----------------------------------------------------------------- inference
     def predict_proba(self, x, *, batch_size: int | None = None, tta: bool | None = None):
@@ -243,8 +261,8 @@ class DeepMethod:
         tmp.replace(folder / "model.keras")
         meta = {
             "name": self.name,
-            "params": _jsonable(self.params),
-            "settings": _jsonable(dataclasses.asdict(self.settings_)),
+            "params": self.params,  # json writes tuples as lists
+            "settings": dataclasses.asdict(self.settings_),
             "seed": self.seed,
             "classes": self.classes_.tolist(),
             "threshold": float(self.threshold_),
@@ -300,27 +318,6 @@ def _has_gpu(keras) -> bool:
     return False
 
 
-def _rows(path: Path) -> int:
-    if not path.is_file():
-        return 0
-    with path.open() as fh:
-        return sum(1 for _ in csv.DictReader(fh))
-
-
-def _read_history(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    with path.open() as fh:
-        return [
-            {k: float(v) for k, v in row.items() if v not in ("", "NA", None)}
-            for row in csv.DictReader(fh)
-        ]
-
-
 def _best_epoch(history: list[dict], key: str):
     values = [(h[key], int(h.get("epoch", i))) for i, h in enumerate(history) if key in h]
     return min(values)[1] if values else None
-
-
-def _jsonable(d: dict) -> dict:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}

@@ -312,12 +312,20 @@ class EpochProgress(keras.callbacks.Callback):
         self.bar.close()
 
 
+def read_history(path: Path) -> list[dict]:
+    """The epochs :class:`HistoryCSV` wrote (none if the file does not exist)."""
+    if not Path(path).is_file():
+        return []
+    with Path(path).open() as fh:
+        return [
+            {k: float(v) for k, v in row.items() if v not in ("", "NA", None)}
+            for row in csv.DictReader(fh)
+        ]
+
+
 def best_val_loss(history_csv: Path) -> float | None:
     """Lowest ``val_loss`` in a CSV history written by an interrupted run, if any."""
-    if not history_csv.is_file():
-        return None
-    with history_csv.open() as fh:
-        values = [float(r["val_loss"]) for r in csv.DictReader(fh) if r.get("val_loss")]
+    values = [h["val_loss"] for h in read_history(history_csv) if "val_loss" in h]
     return min(values) if values else None
 
 

@@ -423,7 +423,7 @@ def _deep_figures(folder, stem, r, store_root, classes) -> list:
                 ),
             )
         )
-    maps = {k.split("_", 1)[1]: ex[k] for k in sorted(ex, key=_act_order) if k.startswith("act")}
+    maps = {k.split("_", 1)[1]: ex[k] for k in ex if k.startswith("act")}  # saved in layer order
     if maps:
         label = classes[int(ex["labels"][0])]
         figs.append(
@@ -453,7 +453,3 @@ def _deep_figures(folder, stem, r, store_root, classes) -> list:
         )
     )
     return figs
-
-
-def _act_order(key: str):
-    return int(key[3:].split("_", 1)[0]) if key.startswith("act") else -1
