@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import __version__
+from ._io import atomic_path
 from .datasets.container import Dataset
 
 __all__ = ["composite", "write_gallery"]
@@ -71,7 +73,8 @@ def write_gallery(
     fig.suptitle(title or f"{dataset.name}: {per_class} random examples per class", fontsize=10)
     fig.subplots_adjust(left=0.25, wspace=0.05, hspace=0.1)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    with atomic_path(path) as tmp:
+        # the Software tag is how the write rule recognises the file as astrobench's
+        fig.savefig(tmp, dpi=90, format="png", metadata={"Software": f"astrobench {__version__}"})
     plt.close(fig)
     return path

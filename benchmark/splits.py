@@ -9,17 +9,16 @@ column) are respected: their parts are never mixed.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ._io import read_json, write_json
 from .datasets.container import Dataset
 from .errors import ConfigError, DataFormatError, MissingPathError, SplitMismatchError
+from .outputs import check_output_file, json_with_keys
 
 __all__ = ["Split", "kfold", "make_split", "predefined", "train_val_test"]
 
@@ -27,6 +26,9 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 1
 PARTS = ("train", "val", "test")
+
+#: Recognises a split file astrobench wrote (the write rule's ownership test).
+is_split_file = json_with_keys("schema", "fingerprint", "method", *PARTS)
 
 
 @dataclass(frozen=True)
@@ -100,16 +102,13 @@ class Split:
         }
 
     def save(self, path, *, overwrite: bool = False) -> Path:
-        """Write the split as JSON, atomically; an existing file is kept unless ``overwrite``."""
-        path = Path(path)
-        if path.exists() and not overwrite:
-            msg = f"{path} already exists; choose another path or pass overwrite=True (--force)"
-            raise FileExistsError(msg)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(self.to_dict(), fh)
-        os.replace(tmp, path)
+        """Write the split as JSON, atomically.
+
+        An existing file is kept unless ``overwrite``, and only a split file is ever
+        replaced (:mod:`benchmark.outputs`).
+        """
+        path = check_output_file(path, force=overwrite, owned=is_split_file, what="split")
+        write_json(path, self.to_dict(), indent=None)
         return path
 
     @classmethod
@@ -119,8 +118,8 @@ class Split:
         if not path.is_file():
             msg = f"{path}: no such split file"
             raise MissingPathError(msg)
+        d = read_json(path, what="split file")
         try:
-            d = json.loads(path.read_text())
             split = cls(
                 **{p: np.asarray(d[p], dtype=np.int64) for p in PARTS},
                 seed=d["seed"],
@@ -130,7 +129,7 @@ class Split:
                 fractions=d.get("fractions", {}),
                 ids=d.get("ids", {}),
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             msg = f"{path}: not a split file written by astrobench ({exc!r})"
             raise DataFormatError(msg) from None
         if dataset is not None:

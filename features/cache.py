@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from benchmark._io import atomic_path, cache_root
 
 __all__ = ["FeatureCache"]
 
@@ -22,8 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _default_root() -> Path:
-    root = os.environ.get("ASTROBENCH_CACHE") or Path.home() / ".cache" / "astrobench"
-    return Path(root) / "features"
+    return cache_root() / "features"
 
 
 class FeatureCache:
@@ -52,20 +51,28 @@ class FeatureCache:
         return self.enabled and (self.root / f"{key}{suffix}").is_file()
 
     def _write(self, key: str, suffix: str, dump) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=suffix, dir=self.root)
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_path(self.root / f"{key}{suffix}") as tmp, tmp.open("wb") as fh:
             dump(fh)
-        os.replace(tmp, self.root / f"{key}{suffix}")
+
+    def _cached(self, path: Path, load: Callable[[Path], object]):
+        """The cached value at ``path``; ``None`` when absent, or unreadable (then recomputed)."""
+        if not (self.enabled and path.is_file()):
+            return None
+        try:
+            value = load(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable cache file is recomputed
+            log.warning("%s: unreadable feature-cache file (%s); recomputing it", path, exc)
+            return None
+        self.hits += 1
+        return value
 
     def get_or_fit(self, key: str, fit: Callable[[], object]):
         """A cached fitted object (joblib), or ``fit()`` stored under ``key``."""
         import joblib
 
-        path = self.root / f"{key}.joblib"
-        if self.enabled and path.is_file():
-            self.hits += 1
-            return joblib.load(path)
+        value = self._cached(self.root / f"{key}.joblib", joblib.load)
+        if value is not None:
+            return value
         self.misses += 1
         value = fit()
         if self.enabled:
@@ -74,10 +81,9 @@ class FeatureCache:
 
     def get_or_compute(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """The cached array for ``key``, or ``compute()`` stored under it."""
-        path = self.root / f"{key}.npy"
-        if self.enabled and path.is_file():
-            self.hits += 1
-            return np.load(path)
+        value = self._cached(self.root / f"{key}.npy", np.load)
+        if value is not None:
+            return value
         self.misses += 1
         value = np.asarray(compute(), dtype=np.float32)
         if self.enabled:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._io import cache_root
 from ..datasets.container import Dataset
 from ..datasets.store import write_store
 
@@ -31,8 +31,7 @@ BATCH = 512
 
 def cache_dir() -> Path:
     """Folder of cached simulations (``$ASTROBENCH_CACHE`` or ``~/.cache/astrobench``)."""
-    root = os.environ.get("ASTROBENCH_CACHE") or Path.home() / ".cache" / "astrobench"
-    return Path(root) / "simulated"
+    return cache_root() / "simulated"
 
 
 def cache_path(name: str, version: int, params: dict, seed: int) -> Path:
