@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .models import SEARCH_SPACES, SUPPORTS_SAMPLE_WEIGHT
+from benchmark._io import atomic_path, read_json, write_json
+from benchmark.errors import ConfigError, ShapeMismatchError
+from benchmark.methods import Method, spec
 
 __all__ = ["ClassicalMethod"]
 
@@ -27,30 +28,22 @@ def _balanced_weights(y):
     return w[y]
 
 
-class ClassicalMethod:
-    """A named baseline with hyperparameters tuned on the validation part.
+class ClassicalMethod(Method):
+    """A registered baseline with hyperparameters tuned on the validation part.
 
-    Parameters
-    ----------
-    name : str
-        A registered baseline (``baselines.available()``).
-    params : dict, optional
-        Hyperparameters fixed by the experiment (not tuned).
-    tune_budget : float
-        Seconds for trying the search-space candidates after the defaults; the
-        defaults are always fitted.  0 disables tuning.
-    seed : int
+    The defaults are always fitted; the candidates of the baseline's registered
+    search space are tried after them while ``tune_budget`` seconds last (0
+    disables tuning), and the one with the lowest validation log-loss is kept.
+    Hyperparameters given in ``params`` are fixed, never tuned.
+
+    See :class:`benchmark.methods.Method` for the parameters.
     """
 
     kind = "classical"
+    input = "features"
 
-    def __init__(
-        self, name: str, params: dict | None = None, *, tune_budget: float = 30.0, seed: int = 0
-    ):
-        self.name = name
-        self.params = dict(params or {})
-        self.tune_budget = float(tune_budget)
-        self.seed = int(seed)
+    def _spec(self):
+        return spec(self.name)
 
     def _build(self, extra: dict):
         from . import get
@@ -58,30 +51,75 @@ class ClassicalMethod:
         return get(self.name, **{"random_state": self.seed, **self.params, **extra})
 
     def _fit_one(self, extra, x, y):
+        import warnings
+
         est = self._build(extra)
-        if self.name in SUPPORTS_SAMPLE_WEIGHT:
-            est.fit(x, y, sample_weight=_balanced_weights(y))
-        else:
-            est.fit(x, y)
+        with warnings.catch_warnings():
+            # small training sets: scikit-learn lowers the quantile count itself, correctly
+            warnings.filterwarnings("ignore", "n_quantiles .* greater than the total number")
+            if self._spec().get("sample_weight"):
+                est.fit(x, y, sample_weight=_balanced_weights(y))
+            else:
+                est.fit(x, y)
         return est
 
-    def fit(self, x_train, y_train, x_val, y_val):
+    def _candidates(self, n_train: int) -> list[dict]:
+        """The defaults, then the search space's candidates that fit the data and ``params``."""
+        bounded = self._spec().get("at_most_n_train", ())
+        fixed = set(self.params)
+        out = [{}]
+        for cand in self._spec().get("search_space", ()):
+            if fixed & set(cand) or any(cand.get(k, 0) > n_train for k in bounded):
+                continue
+            out.append(dict(cand))
+        return out
+
+    def validate(self, *, n_train: int, n_classes: int, input_shape: tuple) -> None:
+        """Refuse bad hyperparameter values now rather than mid-run.
+
+        Values are checked by fitting the estimator on a tiny random problem (where
+        scikit-learn validates them); a parameter bounded by the training size
+        (kNN's ``n_neighbors``) is checked against ``n_train``.
+        """
+        from sklearn.exceptions import ConvergenceWarning
+
+        for key in self._spec().get("at_most_n_train", ()):
+            value = self.params.get(key)
+            if isinstance(value, int | float) and value > n_train:
+                msg = (
+                    f"method {self.name!r}: {key} = {value} exceeds the {n_train} training "
+                    f"samples; choose {key} <= {n_train}"
+                )
+                raise ConfigError(msg)
+        rng = np.random.default_rng(0)
+        y = np.arange(max(12, 4 * n_classes)) % n_classes
+        x = rng.normal(size=(len(y), 3)) + y[:, None]
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", (ConvergenceWarning, UserWarning, RuntimeWarning))
+                self._fit_one({}, x, y)
+        except (ValueError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            msg = f"method {self.name!r}: bad hyperparameter value: {first}"
+            raise ConfigError(msg) from None
+
+    def fit(self, x_train, y_train, x_val, y_val) -> ClassicalMethod:
         """Fit the defaults, then candidates while the budget lasts; keep the best on val."""
-        y_train = np.asarray(y_train, int)
-        y_val = np.asarray(y_val, int)
+        x_train, y_train = _checked(x_train, y_train, "training")
+        x_val, y_val = _checked(x_val, y_val, "validation", x_train.shape[1])
         self.classes_ = np.unique(y_train)
+        self.n_features_in_ = x_train.shape[1]
         start = time.perf_counter()
-        candidates = [{}]
-        if self.tune_budget > 0 and len(y_val):
-            fixed = set(self.params)
-            candidates += [c for c in SEARCH_SPACES.get(self.name, []) if not fixed & set(c)]
+        candidates = self._candidates(len(y_train)) if self.tune_budget > 0 and len(y_val) else [{}]
         self.history_ = []
         best = None
         for extra in candidates:
             if extra and time.perf_counter() - start > self.tune_budget:
                 break
             t0 = time.perf_counter()
-            est = self._fit_one(extra, x_train, y_train)
+            est = self._fit_one(self._capped(extra, len(y_train)), x_train, y_train)
             score = _log_loss(y_val, est.predict_proba(x_val)) if len(y_val) else 0.0
             self.history_.append(
                 {
@@ -96,37 +134,75 @@ class ClassicalMethod:
         self.estimator_ = best[2]
         return self
 
+    def _capped(self, extra: dict, n_train: int) -> dict:
+        """Defaults bounded by the training size (kNN's 15 neighbours) capped at ``n_train``."""
+        from . import get
+
+        out = dict(extra)
+        defaults = None
+        for key in self._spec().get("at_most_n_train", ()):
+            if key in self.params or key in extra:
+                continue
+            defaults = defaults or _leaf_params(get(self.name))
+            if defaults.get(key, 0) > n_train:
+                log.info("%s: %s capped at the %d training samples", self.name, key, n_train)
+                out[key] = n_train
+        return out
+
     def predict_proba(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        n_features = getattr(self, "n_features_in_", None) or self.estimator_.n_features_in_
+        if x.ndim != 2 or x.shape[1] != n_features:
+            msg = (
+                f"{self.name}.predict_proba: expected a feature matrix (N, {n_features}), "
+                f"got shape {x.shape}; use the feature set the method was trained on"
+            )
+            raise ShapeMismatchError(msg)
         return self.estimator_.predict_proba(x)
 
+    def summary(self) -> dict:
+        est = getattr(self.estimator_, "steps", [[None, self.estimator_]])[-1][1]
+        importances = getattr(est, "feature_importances_", None)
+        return {
+            "method_params": _jsonable(self.best_params_),
+            "tuning": self.history_,
+            "importances": None if importances is None else np.asarray(importances, float).tolist(),
+            "threshold": getattr(self, "threshold_", None),
+        }
+
     def save(self, folder) -> None:
-        """joblib for scikit-learn estimators; XGBoost's own JSON format for xgboost."""
+        """joblib for scikit-learn estimators; XGBoost's own JSON format where registered so."""
         import joblib
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         meta = {
             "name": self.name,
             "params": _jsonable(self.best_params_),
             "seed": self.seed,
             "classes": self.classes_.tolist(),
+            "threshold": getattr(self, "threshold_", None),
         }
-        if self.name == "xgboost":
-            self.estimator_.save_model(folder / "model.json")
+        if self._spec()["save_format"] == "xgboost":
+            with atomic_path(folder / "model.json") as tmp:
+                self.estimator_.save_model(tmp)
         else:
-            joblib.dump(self.estimator_, folder / "model.joblib")
-        (folder / "method.json").write_text(json.dumps(meta))
+            with atomic_path(folder / "model.joblib") as tmp:
+                joblib.dump(self.estimator_, tmp)
+        write_json(folder / "method.json", meta)
 
     @classmethod
     def load(cls, folder) -> ClassicalMethod:
         import joblib
 
         folder = Path(folder)
-        meta = json.loads((folder / "method.json").read_text())
-        method = cls(meta["name"], meta["params"], tune_budget=0, seed=meta["seed"])
+        meta = read_json(folder / "method.json", what="saved method description")
+        method = cls(meta["name"], meta["params"], seed=meta["seed"])
         method.classes_ = np.asarray(meta["classes"])
         method.best_params_ = meta["params"]
-        if meta["name"] == "xgboost":
+        method.history_ = []
+        if meta.get("threshold") is not None:
+            method.set_threshold(meta["threshold"])
+        if spec(meta["name"])["save_format"] == "xgboost":
             from xgboost import XGBClassifier
 
             method.estimator_ = XGBClassifier()
@@ -134,6 +210,24 @@ class ClassicalMethod:
         else:
             method.estimator_ = joblib.load(folder / "model.joblib")
         return method
+
+
+def _checked(x, y, part: str, n_features: int | None = None):
+    """A 2-D feature matrix and integer labels of the same length."""
+    x, y = np.asarray(x), np.asarray(y, int)
+    if x.ndim != 2 or len(x) != len(y) or (n_features is not None and x.shape[1] != n_features):
+        want = f"(N, {n_features})" if n_features is not None else "(N, n_features)"
+        msg = (
+            f"{part} part: expected a feature matrix {want} and N labels, "
+            f"got shapes {x.shape} and {y.shape}"
+        )
+        raise ShapeMismatchError(msg)
+    return x, y
+
+
+def _leaf_params(estimator) -> dict:
+    """Parameters of a Pipeline's final step (or of a plain estimator)."""
+    return getattr(estimator, "steps", [[None, estimator]])[-1][1].get_params()
 
 
 def _jsonable(d: dict) -> dict:

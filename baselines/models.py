@@ -1,9 +1,11 @@
-"""Factories of the classical classifiers, their defaults and small search spaces.
+"""Factories of the classical classifiers, with their default hyperparameters.
 
 Each factory returns a fresh scikit-learn estimator or Pipeline with
 ``predict_proba``; scaling is included where the method needs it, and class
 imbalance is handled by class weights where the estimator supports them
-(``xgboost`` gets balanced sample weights from :mod:`baselines.method`).
+(``xgboost`` gets balanced sample weights: its registration says so).
+Search spaces and other metadata are in the registration lines of
+:mod:`baselines`.
 Estimators run single-threaded: the runner parallelises over runs.
 """
 
@@ -21,7 +23,7 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-__all__ = ["SEARCH_SPACES", "SUPPORTS_SAMPLE_WEIGHT"]
+__all__ = ["decision_tree", "knn", "logreg", "mec", "mlp", "nb", "rf", "svm", "xgboost"]
 
 
 def _scaled(estimator) -> Pipeline:
@@ -121,20 +123,3 @@ def mlp(*, hidden_layer_sizes=(100,), alpha=1e-4, activation="relu", random_stat
             random_state=random_state,
         )
     )
-
-
-#: Candidates tried after the defaults, in order, while the tuning budget lasts.
-SEARCH_SPACES = {
-    "rf": [{"max_features": 0.3}, {"min_samples_leaf": 3}],
-    "knn": [{"n_neighbors": 5}, {"n_neighbors": 31}],
-    "svm": [{"C": 1.0}, {"C": 100.0}],
-    "nb": [{"var_smoothing": 1e-6}],
-    "mec": [{"reg_param": 0.01}, {"reg_param": 0.5}],
-    "logreg": [{"C": 0.1}, {"C": 10.0}],
-    "xgboost": [{"max_depth": 3}, {"learning_rate": 0.05, "n_estimators": 600}],
-    "decision-tree": [{"max_depth": 5}, {"max_depth": None, "min_samples_leaf": 10}],
-    "mlp": [{"hidden_layer_sizes": (50, 50), "alpha": 1e-3}, {"alpha": 1e-2}],
-}
-
-#: Baselines whose ``fit`` takes balanced ``sample_weight`` instead of class weights.
-SUPPORTS_SAMPLE_WEIGHT = {"xgboost"}

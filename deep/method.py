@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -11,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmark._io import atomic_path, read_json, write_json
 from benchmark.errors import ConfigError, NonFiniteError, ShapeMismatchError
+from benchmark.methods import Method
 
 __all__ = ["DeepMethod"]
 
@@ -26,7 +27,7 @@ def _check_images(x, where: str) -> tuple[int, ...]:
     return shape
 
 
-class DeepMethod:
+class DeepMethod(Method):
     """A registered Keras model trained on images, scikit-learn style.
 
     ``__init__`` only stores its arguments; :meth:`fit` sets ``classes_``, ``model_``,
@@ -48,24 +49,12 @@ class DeepMethod:
         A temporary folder when omitted.
     progress : bool
         Show a progress bar over epochs.
+    tune_budget : float
+        Not used (the validation part drives early stopping and the kept epoch).
     """
 
     kind = "deep"
-
-    def __init__(
-        self,
-        name: str,
-        params: dict | None = None,
-        *,
-        seed: int = 0,
-        work_dir=None,
-        progress: bool = False,
-    ):
-        self.name = name
-        self.params = dict(params or {})
-        self.seed = int(seed)
-        self.work_dir = work_dir
-        self.progress = progress
+    input = "images"
 
     def settings(self):
         """``(TrainSettings, builder hyperparameters)`` from ``params``, validated."""
@@ -73,6 +62,31 @@ class DeepMethod:
         from .training import split_params
 
         return split_params(self.name, self.params, builder_params(self.name))
+
+    def validate(self, *, n_train: int, n_classes: int, input_shape: tuple) -> None:
+        """Check the settings and build the architecture for ``input_shape`` (no training)."""
+        from . import build
+
+        _, hparams = self.settings()
+        channels = int(input_shape[-1])
+        try:
+            build(
+                self.name,
+                tuple(input_shape),
+                n_classes,
+                mean=[0.0] * channels,
+                variance=[1.0] * channels,
+                **hparams,
+            )
+        except (ValueError, TypeError) as exc:
+            if isinstance(exc, ConfigError | ShapeMismatchError):
+                raise
+            msg = (
+                f"deep model {self.name!r} cannot be built for "
+                f"{'x'.join(map(str, input_shape))} images: {_keras_reason(exc)}; "
+                f"resize the data (dataset parameter resize=...) or change the architecture"
+            )
+            raise ConfigError(msg) from None
 
     # ------------------------------------------------------------------ training
     def fit(self, x_train, y_train, x_val=None, y_val=None) -> DeepMethod:
@@ -242,12 +256,24 @@ class DeepMethod:
             proba = np.hstack([1.0 - proba, proba])
         return proba
 
-    def predict(self, x) -> np.ndarray:
-        """Class indices (binary: score above ``threshold_``)."""
-        proba = self.predict_proba(x)
-        if proba.shape[1] == 2:
-            return (proba[:, 1] >= self.threshold_).astype(int)
-        return proba.argmax(axis=1)
+    def summary(self) -> dict:
+        import dataclasses
+
+        return {
+            "method_params": {**self.params_, **dataclasses.asdict(self.settings_)},
+            "tuning": [],
+            "importances": None,
+            "history": self.history_,
+            "best_epoch": self.best_epoch_,
+            "n_parameters": int(self.model_.count_params()),
+            "threshold": self.threshold_,
+        }
+
+    def explain(self, x, y) -> dict:
+        """Activation maps, first-layer filters and occlusion maps (:mod:`deep.explain`)."""
+        from .explain import explain
+
+        return explain(self, np.asarray(x), np.asarray(y))
 
     # ------------------------------------------------------------- persistence
     def save(self, folder) -> None:
@@ -255,10 +281,8 @@ class DeepMethod:
         import dataclasses
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "model.tmp.keras"
-        self.model_.save(str(tmp))
-        tmp.replace(folder / "model.keras")
+        with atomic_path(folder / "model.keras") as tmp:
+            self.model_.save(str(tmp))
         meta = {
             "name": self.name,
             "params": self.params,  # json writes tuples as lists
@@ -269,7 +293,7 @@ class DeepMethod:
             "input_shape": list(self.input_shape_),
             "best_epoch": self.best_epoch_,
         }
-        (folder / "method.json").write_text(json.dumps(meta, indent=1))
+        write_json(folder / "method.json", meta)
 
     @classmethod
     def load(cls, folder) -> DeepMethod:
@@ -285,17 +309,32 @@ class DeepMethod:
         if not (folder / "model.keras").is_file() or not (folder / "method.json").is_file():
             msg = f"{folder}: no saved deep model (model.keras and method.json) here"
             raise MissingPathError(msg)
-        meta = json.loads((folder / "method.json").read_text())
+        meta = read_json(folder / "method.json", what="saved method description")
         method = cls(meta["name"], meta["params"], seed=meta["seed"])
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["settings"].items()}
         method.settings_ = TrainSettings(**settings)
+        method.params_ = {}
         method.model_ = keras.models.load_model(str(folder / "model.keras"))
         method.classes_ = np.asarray(meta["classes"])
-        method.threshold_ = meta["threshold"]
+        method.set_threshold(meta["threshold"])
         method.input_shape_ = tuple(meta["input_shape"])
         method.best_epoch_ = meta.get("best_epoch")
         method.history_ = []
         return method
+
+
+def _keras_reason(exc: Exception) -> str:
+    """The informative line of a Keras layer error (without its colour codes and boilerplate)."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    useful = [
+        ln
+        for ln in lines
+        if not ln.startswith(("Exception encountered", "Arguments received", "•"))
+    ]
+    return (useful or lines or [exc.__class__.__name__])[0]
 
 
 def _has_gpu(keras) -> bool:

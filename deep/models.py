@@ -300,7 +300,7 @@ def rotation_invariant(
     views of each image; their features are pooled (``mean`` or ``max``) before one
     head, so the output is the same for all 8 views of an image.
     """
-    from . import BUILDERS
+    from . import build
 
     if input_shape[0] != input_shape[1]:
         msg = f"rotation-invariant needs square images, got {input_shape[0]}x{input_shape[1]}"
@@ -311,11 +311,11 @@ def rotation_invariant(
     if pool not in ("mean", "max"):
         msg = f"rotation-invariant: pool must be 'mean' or 'max', got {pool!r}"
         raise ConfigError(msg)
-    inner = BUILDERS.create(
+    inner = build(
         backbone,
+        input_shape,
+        n_classes,
         param_word="backbone hyperparameter",
-        input_shape=input_shape,
-        n_classes=n_classes,
         **dict(backbone_params or {}),
     )
     extractor = keras.Model(inner.input, inner.get_layer("features").output, name="backbone")

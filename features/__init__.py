@@ -12,7 +12,7 @@ import logging
 from benchmark._registry import Registry
 from benchmark.errors import ConfigError
 
-__all__ = ["FEATURES", "available", "extract", "get"]
+__all__ = ["FEATURES", "available", "extract", "get", "validate"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,17 @@ def get(name: str, **params):
         For a parameter the extractor does not take.
     """
     return FEATURES.create(name, **params)
+
+
+def validate(name: str, params: dict, *, image_shape, n_train: int) -> None:
+    """Check a feature set's parameters against the data, before anything is fitted.
+
+    Raises
+    ------
+    UnknownNameError, ConfigError
+        Naming the feature set and the parameter.
+    """
+    get(name, **params).validate(tuple(image_shape), int(n_train))
 
 
 def extract(name: str, dataset, split, *, params=None, cache=None, n_jobs: int = 1):

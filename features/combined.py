@@ -41,17 +41,28 @@ class PCAHandcrafted(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.progress = progress
 
-    def fit(self, X, y=None):
-        self.pca_ = PCAFeatures(
+    def _parts(self):
+        pca = PCAFeatures(
             n_components=self.n_components, whiten=self.whiten, random_state=self.random_state
-        ).fit(X)
-        self.handcrafted_ = HandcraftedFeatures(
+        )
+        handcrafted = HandcraftedFeatures(
             channel_names=self.channel_names,
             threshold=self.threshold,
             search_radius=self.search_radius,
             n_jobs=self.n_jobs,
             progress=self.progress,
-        ).fit(X)
+        )
+        return pca, handcrafted
+
+    def validate(self, image_shape, n_samples: int) -> None:
+        """Check both parts' parameters, before fitting."""
+        for part in self._parts():
+            part.validate(image_shape, n_samples)
+
+    def fit(self, X, y=None):
+        pca, handcrafted = self._parts()
+        self.pca_ = pca.fit(X)
+        self.handcrafted_ = handcrafted.fit(X)
         return self
 
     def transform(self, X):

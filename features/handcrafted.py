@@ -34,6 +34,8 @@ import numpy as np
 from scipy import ndimage
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from benchmark.errors import ConfigError
+
 from ._base import batches, check_images, finite
 
 __all__ = ["HandcraftedFeatures", "PER_CHANNEL"]
@@ -329,15 +331,26 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.progress = progress
 
+    def validate(self, image_shape, n_samples: int) -> None:
+        """Check the parameters for images of ``image_shape`` (H, W, C), before fitting."""
+        h, w, c = image_shape
+        where = "feature set 'handcrafted'"
+        if h != w:
+            msg = f"{where} needs square stamps, got {h}x{w}; crop them (e.g. -p crop={min(h, w)})"
+            raise ConfigError(msg)
+        if self.channel_names is not None and len(self.channel_names) != c:
+            msg = f"{where}: channel_names has {len(self.channel_names)} names for {c} channels"
+            raise ConfigError(msg)
+        for key in ("threshold", "search_radius", "window", "batch_size"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                msg = f"{where}: {key} must be a positive number, got {value!r}"
+                raise ConfigError(msg)
+
     def fit(self, X, y=None):
         _, h, w, c = check_images(X)
-        if h != w:
-            msg = f"handcrafted features need square stamps, got {h}x{w}"
-            raise ValueError(msg)
+        self.validate((h, w, c), len(X))
         names = tuple(self.channel_names or [str(i) for i in range(c)])
-        if len(names) != c:
-            msg = f"channel_names has {len(names)} names for {c} channels"
-            raise ValueError(msg)
         self.image_shape_ = (h, w, c)
         self.channels_ = names
         self.triplet_ = names == TRIPLET

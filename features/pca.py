@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from benchmark.errors import ConfigError
+
 from ._base import batches, check_images
 
 __all__ = ["PCAFeatures"]
@@ -54,10 +56,19 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
         if isinstance(k, int | np.integer) and not isinstance(k, bool) and 1 <= k <= min(n, d):
             return int(k)
         msg = (
-            f"n_components must be an integer in 1..{min(n, d)} (samples, pixels) or a "
-            f"variance fraction in (0, 1), got {k!r}"
+            f"feature set 'pca': n_components must be an integer in 1..{min(n, d)} (training "
+            f"samples, pixels) or a variance fraction in (0, 1), got {k!r}"
         )
-        raise ValueError(msg)
+        raise ConfigError(msg)
+
+    def validate(self, image_shape, n_samples: int) -> None:
+        """Check the parameters for ``n_samples`` images of ``image_shape``, before fitting."""
+        self._check_components(n_samples, int(np.prod(image_shape)))
+        for key in ("batch_size", "max_memory_mb"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                msg = f"feature set 'pca': {key} must be a positive number, got {value!r}"
+                raise ConfigError(msg)
 
     def fit(self, X, y=None):
         from sklearn.decomposition import PCA, IncrementalPCA

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from benchmark.errors import ConfigError
+
 from ._base import batches, check_images
 
 __all__ = ["PixelFeatures"]
@@ -26,11 +28,20 @@ class PixelFeatures(TransformerMixin, BaseEstimator):
         self.downsample = downsample
         self.batch_size = batch_size
 
+    def validate(self, image_shape, n_samples: int) -> None:
+        """Check the parameters for images of ``image_shape`` (H, W, C), before fitting."""
+        d = self.downsample
+        h, w = image_shape[:2]
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 1 <= d <= min(h, w):
+            msg = (
+                f"feature set 'pixels': downsample must be an integer in 1..{min(h, w)} "
+                f"(the image side), got {d!r}"
+            )
+            raise ConfigError(msg)
+
     def fit(self, X, y=None):
         n, h, w, c = check_images(X)
-        if int(self.downsample) < 1:
-            msg = f"downsample must be a positive integer, got {self.downsample}"
-            raise ValueError(msg)
+        self.validate((h, w, c), n)
         d = int(self.downsample)
         self.image_shape_ = (h, w, c)
         self.out_shape_ = (h // d, w // d, c)
