@@ -43,45 +43,71 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: File formats, by loader name.
+#: File formats, by loader name.  Registration order is the order in which
+#: :func:`detect` asks each loader's ``sniff(path)`` whether it reads ``path``.
 LOADERS = Registry("loader")
-LOADERS.add("hdf5", "benchmark.datasets.store:load", help="astrobench canonical HDF5 store")
-LOADERS.add(
-    "galaxy10", "benchmark.datasets.galaxy10:load", help="astroNN Galaxy10 SDSS / DECaLS HDF5"
-)
-LOADERS.add(
-    "sdss-sn", "benchmark.datasets.sdss_sn:load", help="SDSS-II SN hand-scanning stamps HDF5"
-)
-LOADERS.add(
-    "galaxy-zoo",
-    "benchmark.datasets.galaxy_zoo:load",
-    help="Kaggle Galaxy Challenge JPEGs + vote CSV",
-)
-LOADERS.add(
-    "image-folder", "benchmark.datasets.image_folder:load", help="class-per-subfolder JPEG/PNG/FITS"
-)
-LOADERS.add(
-    "catalog", "benchmark.datasets.catalog:load", help="CSV of id + label and an image folder"
-)
-LOADERS.add("fits-stamps", "benchmark.datasets.fits_stamps:load", help="one FITS cutout per stamp")
-LOADERS.add(
-    "ztf-alerts", "benchmark.datasets.ztf_alerts:load", help="ZTF alert packets (Parquet/Avro)"
-)
+_CATALOG = {"catalog": "labels.csv", "id_column": "OBJID", "label_column": "CLASS"}
+for _name, _module, _help, _example, _meta in [
+    ("hdf5", "store", "astrobench canonical HDF5 store", ("store", "store.h5"), {}),
+    ("galaxy10", "galaxy10", "astroNN Galaxy10 SDSS / DECaLS HDF5", ("galaxy10", "g10.h5"), {}),
+    ("sdss-sn", "sdss_sn", "SDSS-II SN hand-scanning stamps HDF5", ("sdss_sn", "sdss.h5"), {}),
+    (
+        "ztf-alerts",
+        "ztf_alerts",
+        "ZTF alert packets (Parquet/Avro)",
+        ("ztf_parquet", "alerts.parquet"),
+        # NaN marks pixels without data in ZTF cutouts; drb >= 0.5 as labels for the example
+        {
+            "preprocess_defaults": {"nan_policy": "fill"},
+            "example_params": {"label_from": "drb"},
+        },
+    ),
+    (
+        "galaxy-zoo",
+        "galaxy_zoo",
+        "Kaggle Galaxy Challenge JPEGs + vote CSV",
+        ("galaxy_zoo", "kaggle"),
+        {},
+    ),
+    (
+        "image-folder",
+        "image_folder",
+        "class-per-subfolder JPEG/PNG/FITS",
+        ("image_folder", "images"),
+        {},
+    ),
+    ("fits-stamps", "fits_stamps", "one FITS cutout per stamp", ("fits_stamps", "stamps"), {}),
+    (
+        "catalog",
+        "catalog",
+        "CSV of id + label and an image folder",
+        ("catalog", "catalog"),
+        {"example_params": {**_CATALOG, "pattern": "{id}.jpeg"}},
+    ),
+]:
+    LOADERS.add(
+        _name,
+        f"benchmark.datasets.{_module}:load",
+        help=_help,
+        sniff=f"benchmark.datasets.{_module}:sniff",
+        example=f"benchmark.datasets.examples:write_{_example[0]}",
+        example_name=_example[1],
+        **_meta,
+    )
 
-#: Per-loader defaults of the shared preprocessing options.
-PREPROCESS_DEFAULTS = {"ztf-alerts": {"nan_policy": "fill"}}
-
-#: Named datasets (simulated presets); each entry is a callable ``(**params) -> Dataset``.
+#: Named datasets: the simulations (each entry's target is its generator module).
 DATASETS = Registry("dataset")
 DATASETS.add(
     "sim-sdss-sn",
-    "benchmark.simulate:sim_sdss_sn",
+    "benchmark.simulate.stamps",
     help="simulated SDSS-II SN difference stamps, 10 classes -> visual -> binary (default data)",
+    simulated=True,
 )
 DATASETS.add(
     "sim-galaxy10",
-    "benchmark.simulate:sim_galaxy10",
+    "benchmark.simulate.galaxies",
     help="simulated Galaxy10-like galaxy cutouts, 10 classes (mode=gz4: 4 classes)",
+    simulated=True,
 )
 
 
@@ -96,7 +122,7 @@ def available_loaders() -> list[str]:
 
 
 def detect(path) -> str:
-    """Name of the loader for ``path``, told from the file or folder layout.
+    """Name of the loader for ``path``: the first whose ``sniff(path)`` recognises it.
 
     Raises
     ------
@@ -105,52 +131,45 @@ def detect(path) -> str:
     DataFormatError
         If no loader recognises it (the message says how to name one).
     """
-    from . import image_folder, ztf_alerts
-    from ._hdf5 import hdf5_keys
-    from ._imageio import is_fits
-    from .galaxy_zoo import SOLUTIONS
-    from .store import is_store
+    from ._hdf5 import HDF5_SUFFIXES, hdf5_keys
 
     path = Path(path)
     if not path.exists():
         msg = f"{path}: no such file or folder; check the path"
         raise MissingPathError(msg)
+    for entry in LOADERS.entries():
+        if LOADERS.resolve(entry.name, "sniff")(path):
+            return entry.name
     hint = f"pass --loader NAME (one of {', '.join(available_loaders())})"
-    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".hdf", ".he5"):
+    if path.is_file() and path.suffix.lower() in HDF5_SUFFIXES:
         keys = hdf5_keys(path)
-        if is_store(path):
-            return "hdf5"
-        if "images" in keys and "ans" in keys:
-            return "galaxy10"
-        if "images" in keys and "classes" in keys:
-            return "sdss-sn"
         msg = f"{path}: HDF5 file with unrecognised keys ({', '.join(keys) or 'none'}); {hint}"
         raise DataFormatError(msg)
-    if ztf_alerts.looks_like(path):
-        return "ztf-alerts"
-    if path.is_dir():
-        if (path / SOLUTIONS).is_file():
-            return "galaxy-zoo"
-        if image_folder.looks_like(path):
-            return "image-folder"
-        if any(is_fits(p) for p in path.iterdir()):
-            return "fits-stamps"
     msg = f"{path}: cannot tell the data format; {hint}"
     raise DataFormatError(msg)
 
 
 def _check_params(loader: str, func, params: dict) -> None:
-    accepted = [
-        p.name
+    """Unknown loader parameters, and missing required ones, are one-line errors."""
+    keyword = [
+        p
         for p in inspect.signature(func).parameters.values()
         if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("preprocess", "progress")
     ]
+    accepted = [p.name for p in keyword]
     unknown = [k for k in params if k not in accepted]
     if unknown:
         shared = "crop, resize, channels, normalize, nan_policy, fill_value, scheme, drop_classes"
         msg = (
             f"unknown parameter {unknown[0]!r} for loader {loader!r}; "
             f"valid: {', '.join(accepted) or '(none)'}; shared: {shared}"
+        )
+        raise ConfigError(msg)
+    missing = [p.name for p in keyword if p.default is p.empty and p.name not in params]
+    if missing:
+        msg = (
+            f"loader {loader!r} needs the parameter {missing[0]!r}: pass -p {missing[0]}=... "
+            f"on the command line, or {missing[0]} = ... in [dataset.params]"
         )
         raise ConfigError(msg)
 
@@ -188,14 +207,17 @@ def load(
     """
     name = str(name_or_path)
     if loader is None and name in DATASETS:
-        ds = DATASETS.get(name)(progress=progress, **params)
+        from ..simulate import load_simulated
+
+        ds = load_simulated(name, progress=progress, **params)
     else:
         if loader is None:
             loader = detect(name_or_path)
             log.info("format detected: %s (override with --loader)", loader)
         func = LOADERS.get(loader)
         params = dict(params)
-        preprocess = Preprocess.pop_from(params, **PREPROCESS_DEFAULTS.get(loader, {}))
+        defaults = LOADERS.spec(loader).get("preprocess_defaults", {})
+        preprocess = Preprocess.pop_from(params, **defaults)
         takes_scheme = "scheme" in inspect.signature(func).parameters
         if takes_scheme and scheme is not None:
             params["scheme"] = scheme

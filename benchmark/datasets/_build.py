@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..errors import NonFiniteError, ShapeMismatchError
-from ._imageio import image_shape, is_fits, read_image, read_scaled
+from ._imageio import image_info, read_image, read_scaled
 from .arrays import FileImages, LazyImages, iter_batches
 from .container import Dataset
 from .preprocess import Preprocess
@@ -134,6 +134,35 @@ def build(
     )
 
 
+def _same_kind(path, info, first_path, first) -> None:
+    """Refuse a file whose size, bit depth or channel count differs from the first file's."""
+    if info.depth != first.depth:
+        fix = (
+            "keep one kind of file per data set: all FITS (pixel values in their units) or "
+            "all PNG/JPEG (scaled to [0, 1])"
+            if "float" in (info.depth, first.depth)
+            else "convert every image to one bit depth (e.g. 8-bit: Pillow's "
+            "Image.open(path).convert('L' or 'RGB')) or remove it"
+        )
+        msg = f"{path}: {info.depth} image ({info.mode}) among {first.depth} images such as {first_path}; {fix}"
+        raise ShapeMismatchError(msg)
+    if info.shape[2] != first.shape[2]:
+        target = "RGB" if first.shape[2] == 3 else "L"
+        msg = (
+            f"{path}: {info.shape[2]}-channel image ({info.mode}) among {first.shape[2]}-channel "
+            f"images ({first.mode}) such as {first_path}; convert it (Pillow: "
+            f"Image.open(path).convert({target!r})) or remove it"
+        )
+        raise ShapeMismatchError(msg)
+    if info.shape != first.shape:
+        msg = (
+            f"{path}: image is {'x'.join(map(str, info.shape))} but {first_path} is "
+            f"{'x'.join(map(str, first.shape))}; all images must share one size "
+            f"(resize them, or pass crop=... / resize=...)"
+        )
+        raise ShapeMismatchError(msg)
+
+
 def file_images(
     paths: Sequence[str],
     *,
@@ -141,19 +170,19 @@ def file_images(
     channels: Sequence[str] | None = None,
     progress: bool = True,
 ):
-    """Check that image files share one shape and wrap them in a lazy, preprocessing array.
+    """Check that image files share one size, bit depth and channel count; wrap them lazily.
 
     Returns
     -------
     images : FileImages
-        8-bit files are scaled to [0, 1]; :func:`build` reads them into memory
-        when they fit.
+        8- and 16-bit files are scaled to [0, 1]; :func:`build` reads them into
+        memory when they fit.
     channels : tuple of str
-    scale : float or None
+    scale : str or None
     """
     if not paths:
         return np.empty((0, 1, 1, 1), np.float32), tuple(channels or ("0",)), None
-    first = image_shape(paths[0])
+    first = image_info(paths[0])
     for p in tqdm(
         paths[1:],
         desc="checking images",
@@ -161,23 +190,20 @@ def file_images(
         disable=None if progress else True,
         leave=False,
     ):
-        shape = image_shape(p)
-        if shape != first:
-            msg = (
-                f"{p}: image is {'x'.join(map(str, shape))} but {paths[0]} is "
-                f"{'x'.join(map(str, first))}; all images must share one size "
-                f"(resize them, or pass crop=... / resize=...)"
-            )
-            raise ShapeMismatchError(msg)
+        info = image_info(p)
+        if info.shape != first.shape or info.depth != first.depth:
+            _same_kind(p, info, paths[0], first)
     sample = read_image(paths[0])
-    if sample.shape != first:
-        msg = f"{paths[0]}: header says {first} but the pixels are {sample.shape}"
+    if sample.shape != first.shape:
+        msg = f"{paths[0]}: header says {first.shape} but the pixels are {sample.shape}"
         raise ShapeMismatchError(msg)
-    eight_bit = sample.dtype == np.uint8
+    integer = first.depth in ("8-bit", "16-bit")
     if channels is None:
-        channels = (
-            ("R", "G", "B") if (eight_bit and first[2] == 3) else tuple(map(str, range(first[2])))
-        )
-    images = FileImages(paths, read_scaled, first, preprocess=preprocess, channel_names=channels)
-    images.integer_source = eight_bit and not any(is_fits(p) for p in paths)
-    return images, tuple(channels), ("1/255 for 8-bit files" if eight_bit else None)
+        rgb = integer and first.shape[2] == 3
+        channels = ("R", "G", "B") if rgb else tuple(map(str, range(first.shape[2])))
+    images = FileImages(
+        paths, read_scaled, first.shape, preprocess=preprocess, channel_names=channels
+    )
+    images.integer_source = integer
+    scale = {"8-bit": "1/255 for 8-bit files", "16-bit": "1/65535 for 16-bit files"}
+    return images, tuple(channels), scale.get(first.depth)

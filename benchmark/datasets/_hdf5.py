@@ -9,6 +9,22 @@ import pandas as pd
 
 from ..errors import DataFormatError, MissingPathError, ShapeMismatchError
 
+HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".he5")
+
+
+def has_keys(path, keys) -> bool:
+    """True for an HDF5 file (by suffix and content) holding every one of ``keys``; never raises."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() not in HDF5_SUFFIXES:
+        return False
+    try:
+        with h5py.File(path, "r") as f:
+            return all(k in f for k in keys)
+    except OSError:
+        return False
+
 
 def hdf5_keys(path) -> list[str]:
     """Top-level keys of an HDF5 file, with one-line errors for missing or non-HDF5 files."""
@@ -39,6 +55,42 @@ def require_keys(path, keys, fmt: str) -> list[str]:
     return found
 
 
+def integer_labels(values, path, key: str) -> np.ndarray:
+    """Labels as int64, refusing text and non-integer numbers with a line naming file and key."""
+    values = np.asarray(values).reshape(-1)
+    kind = values.dtype.kind
+    if kind in "SUO":
+        first = values[0].decode() if isinstance(values[0], bytes) else values[0]
+        msg = (
+            f"{path}: key {key!r} holds text labels (e.g. {first!r}); labels must be integer "
+            f"class indices 0..K-1: map the names to integers, or load the images with a CSV "
+            f"of class names (the catalog loader)"
+        )
+        raise DataFormatError(msg)
+    if kind == "f":
+        bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
+        if bad.size:
+            msg = (
+                f"{path}: key {key!r} holds non-integer labels ({values[bad[0]]:g} at row "
+                f"{bad[0]}, {bad.size} in all); labels must be integer class indices 0..K-1"
+            )
+            raise DataFormatError(msg)
+    elif kind not in "iub":
+        msg = f"{path}: key {key!r} holds {values.dtype} values; labels must be integers"
+        raise DataFormatError(msg)
+    return values.astype(np.int64)
+
+
+def check_numeric(dataset, path, key: str = "images") -> None:
+    """Refuse an image dataset that does not hold numbers (text, objects, compound types)."""
+    if dataset.dtype.kind not in "iuf":
+        msg = (
+            f"{path}: key {key!r} holds {dataset.dtype} data, not pixel values; images must be "
+            f"a numeric array (N, H, W, C)"
+        )
+        raise DataFormatError(msg)
+
+
 def read_columns(path, label_key: str, skip=("images",)):
     """Labels plus every other 1-D dataset of the file's length, as a meta table."""
     import h5py
@@ -48,7 +100,8 @@ def read_columns(path, label_key: str, skip=("images",)):
         if f["images"].ndim != 4:
             msg = f"{path}: 'images' must be (N, H, W, C), found shape {f['images'].shape}"
             raise ShapeMismatchError(msg)
-        labels = np.asarray(f[label_key][()]).reshape(-1)
+        check_numeric(f["images"], path)
+        labels = integer_labels(f[label_key][()], path, label_key)
         if len(labels) != n:
             msg = (
                 f"{path}: {n} images but {len(labels)} labels in {label_key!r}; lengths must match"

@@ -1,8 +1,15 @@
-"""Decode one image file (JPEG, PNG, FITS) into an (H, W, C) array, with clear errors."""
+"""Decode one image file (JPEG, PNG, FITS) into an (H, W, C) array, with clear errors.
+
+Raster modes are mapped once, here, for the header check and the decoding alike:
+alpha is dropped (``LA`` -> 1 channel, ``RGBA`` -> 3), palettes and other colour
+spaces become RGB, bilevel becomes 8-bit grey; 16-bit grey is kept as 16 bits.
+Pixels are scaled to [0, 1] by their bit depth; FITS keeps its units.
+"""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +19,32 @@ from ..errors import CorruptFileError, MissingPathError
 RASTER_SUFFIXES = (".jpg", ".jpeg", ".png")
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
 IMAGE_SUFFIXES = RASTER_SUFFIXES + FITS_SUFFIXES
+
+#: Pillow mode -> (channels, bit depth, mode to convert to before reading, description)
+_MODES = {
+    "1": (1, "8-bit", "L", "bilevel"),
+    "L": (1, "8-bit", None, "grayscale"),
+    "LA": (1, "8-bit", "L", "grayscale + alpha"),
+    "P": (3, "8-bit", "RGB", "palette"),
+    "PA": (3, "8-bit", "RGB", "palette + alpha"),
+    "RGB": (3, "8-bit", None, "colour (RGB)"),
+    "RGBA": (3, "8-bit", "RGB", "colour + alpha (RGBA)"),
+    "CMYK": (3, "8-bit", "RGB", "colour (CMYK)"),
+    "YCbCr": (3, "8-bit", "RGB", "colour (YCbCr)"),
+    "I;16": (1, "16-bit", None, "16-bit grayscale"),
+    "I;16L": (1, "16-bit", None, "16-bit grayscale"),
+    "I;16B": (1, "16-bit", None, "16-bit grayscale"),
+}
+_SCALE = {"8-bit": 1.0 / 255.0, "16-bit": 1.0 / 65535.0}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a file's header says: shape (H, W, C), bit depth and a description of its mode."""
+
+    shape: tuple[int, int, int]
+    depth: str  # "8-bit", "16-bit" or "float" (FITS)
+    mode: str
 
 
 def is_image_file(path) -> bool:
@@ -23,8 +56,48 @@ def is_fits(path) -> bool:
     return Path(path).name.lower().endswith(FITS_SUFFIXES)
 
 
+def _corrupt(path, exc) -> CorruptFileError:
+    msg = f"{path}: unreadable or corrupt image ({exc.__class__.__name__}); replace or remove it"
+    return CorruptFileError(msg)
+
+
+def _mode(path, mode: str):
+    if mode not in _MODES:
+        msg = (
+            f"{path}: unsupported image mode {mode!r}; convert it to 8-bit RGB or grayscale "
+            f"(e.g. Pillow's Image.convert('RGB'))"
+        )
+        raise CorruptFileError(msg)
+    return _MODES[mode]
+
+
+def image_info(path) -> ImageInfo:
+    """Shape, bit depth and mode of an image file from its header (FITS: its pixels)."""
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: no such image file"
+        raise MissingPathError(msg)
+    if is_fits(path):
+        return ImageInfo(_read_fits(path).shape, "float", "FITS")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            mode = im.mode
+    except (UnidentifiedImageError, OSError) as exc:
+        raise _corrupt(path, exc) from None
+    channels, depth, _, text = _mode(path, mode)
+    return ImageInfo((h, w, channels), depth, text)
+
+
+def image_shape(path) -> tuple[int, int, int]:
+    """(H, W, C) of an image file from its header, without decoding the pixels."""
+    return image_info(path).shape
+
+
 def read_image(path) -> np.ndarray:
-    """Pixels of one file, shape (H, W, C): uint8 for 8-bit rasters, float32 otherwise.
+    """Pixels of one file, shape (H, W, C): uint8 / uint16 for rasters, float32 for FITS.
 
     Raises
     ------
@@ -39,30 +112,13 @@ def read_image(path) -> np.ndarray:
 
 
 def read_scaled(path) -> np.ndarray:
-    """Like :func:`read_image`, with 8-bit pixels scaled to [0, 1] (float32)."""
+    """Like :func:`read_image`, with integer pixels scaled to [0, 1] by their bit depth."""
     arr = read_image(path)
     if arr.dtype == np.uint8:
-        return arr.astype(np.float32) * np.float32(1.0 / 255.0)
+        return arr.astype(np.float32) * np.float32(_SCALE["8-bit"])
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float32) * np.float32(_SCALE["16-bit"])
     return arr
-
-
-def image_shape(path) -> tuple[int, int, int]:
-    """(H, W, C) of an image file from its header, without decoding the pixels."""
-    path = Path(path)
-    if is_fits(path):
-        return _read_fits(path).shape
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-            bands = 3 if im.mode in ("RGB", "RGBA", "P", "CMYK", "YCbCr") else len(im.getbands())
-    except (UnidentifiedImageError, OSError) as exc:
-        msg = (
-            f"{path}: unreadable or corrupt image ({exc.__class__.__name__}); replace or remove it"
-        )
-        raise CorruptFileError(msg) from None
-    return (h, w, bands)
 
 
 def _read_raster(path: Path) -> np.ndarray:
@@ -70,17 +126,15 @@ def _read_raster(path: Path) -> np.ndarray:
 
     try:
         with Image.open(path) as im:
-            if im.mode in ("P", "RGBA", "CMYK", "YCbCr", "LA"):
-                im = im.convert("RGB")
+            _, depth, convert, _ = _mode(path, im.mode)
+            if convert:
+                im = im.convert(convert)
             arr = np.asarray(im)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        msg = f"{path}: unreadable or corrupt image ({exc}); replace or remove it"
-        raise CorruptFileError(msg) from None
+        raise _corrupt(path, exc) from None
     if arr.ndim == 2:
         arr = arr[:, :, None]
-    if arr.dtype != np.uint8:
-        arr = arr.astype(np.float32)
-    return arr
+    return arr.astype(np.uint16 if depth == "16-bit" else np.uint8, copy=False)
 
 
 def _read_fits(path: Path) -> np.ndarray:
@@ -93,7 +147,7 @@ def _read_fits(path: Path) -> np.ndarray:
             with fits.open(path, memmap=False) as hdul:
                 planes = [h.data for h in hdul if getattr(h, "data", None) is not None]
                 planes = [np.asarray(p, dtype=np.float32) for p in planes if p.ndim in (2, 3)]
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
         msg = f"{path}: unreadable or corrupt FITS file ({exc}); replace or remove it"
         raise CorruptFileError(msg) from None
     if not planes:

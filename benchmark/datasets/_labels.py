@@ -19,6 +19,9 @@ def read_catalog(path, *, columns: Sequence[str], base: Path | None = None) -> p
     if not path.exists():
         msg = f"{path}: catalogue not found; give its path with -p catalog=PATH"
         raise MissingPathError(msg)
+    if path.is_dir():
+        msg = f"{path}: is a folder; catalog= must name a CSV file (e.g. -p catalog=labels.csv)"
+        raise DataFormatError(msg)
     try:
         table = pd.read_csv(path, dtype={columns[0]: str})
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:

@@ -18,7 +18,7 @@ from ._build import build, file_images, removal
 from ._labels import encode_labels, read_catalog
 from .preprocess import Preprocess
 
-__all__ = ["load", "resolve_files"]
+__all__ = ["load", "resolve_files", "sniff"]
 
 
 def resolve_files(root: Path, ids, pattern: str, missing: str):
@@ -41,6 +41,11 @@ def resolve_files(root: Path, ids, pattern: str, missing: str):
         raise MissingPathError(msg)
     removed = [removal(n_missing, "catalogue rows without an image file")] if n_missing else []
     return [str(p) for p, k in zip(paths, keep) if k], keep, removed
+
+
+def sniff(path) -> bool:
+    """Never: a catalogue needs ``catalog=...``, so this loader is chosen by name only."""
+    return False
 
 
 def load(

@@ -12,14 +12,14 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from ..errors import DataFormatError, MissingPathError
+from ..errors import CorruptFileError, DataFormatError, MissingPathError
 from ._build import build, file_images
 from ._imageio import FITS_SUFFIXES, is_fits
 from ._labels import encode_labels, read_catalog
 from .catalog import resolve_files
 from .preprocess import Preprocess
 
-__all__ = ["load", "stem"]
+__all__ = ["load", "sniff", "stem"]
 
 
 def stem(path: Path) -> str:
@@ -33,12 +33,22 @@ def stem(path: Path) -> str:
 def _header_info(path: Path, keyword: str | None):
     from astropy.io import fits
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-        with fits.open(path, memmap=False) as hdul:
-            value = hdul[0].header.get(keyword) if keyword else None
-            names = [h.name for h in hdul if getattr(h, "data", None) is not None]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+            with fits.open(path, memmap=False) as hdul:
+                value = hdul[0].header.get(keyword) if keyword else None
+                names = [h.name for h in hdul if getattr(h, "data", None) is not None]
+    except (OSError, ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
+        msg = f"{path}: unreadable or corrupt FITS file ({exc}); replace or remove it"
+        raise CorruptFileError(msg) from None
     return value, names
+
+
+def sniff(path) -> bool:
+    """A folder holding FITS files."""
+    path = Path(path)
+    return path.is_dir() and any(p.is_file() and is_fits(p) for p in path.iterdir())
 
 
 def load(

@@ -15,14 +15,19 @@ import numpy as np
 
 from ..errors import UnknownNameError
 from ._build import build
-from ._hdf5 import read_columns, require_keys
+from ._hdf5 import has_keys, read_columns, require_keys
 from .arrays import HDF5Images
 from .preprocess import Preprocess
 from .taxonomy import GALAXY10_DECALS, GALAXY10_SDSS
 
-__all__ = ["VARIANTS", "load"]
+__all__ = ["VARIANTS", "load", "sniff"]
 
 VARIANTS = {"sdss": GALAXY10_SDSS, "decals": GALAXY10_DECALS}
+
+
+def sniff(path) -> bool:
+    """An HDF5 file with ``images`` and ``ans`` (astroNN's layout)."""
+    return has_keys(path, ("images", "ans"))
 
 
 def load(

@@ -34,7 +34,7 @@ from ._labels import read_catalog
 from .catalog import resolve_files
 from .preprocess import Preprocess
 
-__all__ = ["SCHEMES", "SOLUTIONS", "VOTE_COLUMNS", "load"]
+__all__ = ["SCHEMES", "SOLUTIONS", "VOTE_COLUMNS", "load", "sniff"]
 
 SOLUTIONS = "training_solutions_rev1.csv"
 IMAGE_FOLDERS = ("images_training_rev1", "images")
@@ -71,6 +71,11 @@ def _labels(table, scheme: str, min_fraction: float):
         keep = fr.max(axis=1) >= min_fraction
         reason = f"top-level fraction below min_fraction={min_fraction}"
     return labels, keep, reason
+
+
+def sniff(path) -> bool:
+    """A folder holding the Kaggle solutions CSV."""
+    return Path(path).is_dir() and (Path(path) / SOLUTIONS).is_file()
 
 
 def load(

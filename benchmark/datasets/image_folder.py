@@ -23,7 +23,7 @@ from ._build import build, file_images
 from ._imageio import is_image_file
 from .preprocess import Preprocess
 
-__all__ = ["SPLIT_FOLDERS", "load", "looks_like"]
+__all__ = ["SPLIT_FOLDERS", "load", "sniff"]
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ def _has_images(path: Path) -> bool:
     return any(is_image_file(p) for p in path.iterdir() if p.is_file())
 
 
-def looks_like(path: Path) -> bool:
+def sniff(path) -> bool:
     """True if ``path`` is a folder of class folders (optionally under split folders)."""
+    path = Path(path)
     if not path.is_dir():
         return False
     subs = _subdirs(path)

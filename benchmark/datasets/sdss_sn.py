@@ -15,12 +15,17 @@ import h5py
 import numpy as np
 
 from ._build import build
-from ._hdf5 import read_columns, require_keys
+from ._hdf5 import has_keys, read_columns, require_keys
 from .arrays import HDF5Images
 from .preprocess import Preprocess
 from .taxonomy import SDSS_SN
 
-__all__ = ["load"]
+__all__ = ["load", "sniff"]
+
+
+def sniff(path) -> bool:
+    """An HDF5 file with ``images`` and ``classes``."""
+    return has_keys(path, ("images", "classes"))
 
 
 def load(

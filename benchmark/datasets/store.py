@@ -20,19 +20,28 @@ refuses to replace an existing file unless ``overwrite=True``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_path
 from ..errors import DataFormatError, MissingPathError
+from ..outputs import check_output_file
+from ._hdf5 import check_numeric, integer_labels
 from .arrays import HDF5Images, iter_batches
 from .container import Dataset
 from .taxonomy import Taxonomy
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "REQUIRED_KEYS", "is_store", "read_store", "write_store"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "REQUIRED_KEYS",
+    "is_store",
+    "read_store",
+    "sniff",
+    "write_store",
+]
 
 FORMAT = "astrobench-dataset"
 FORMAT_VERSION = 1
@@ -48,6 +57,14 @@ def is_store(path) -> bool:
             return f.attrs.get("format") == FORMAT
     except OSError:
         return False
+
+
+def sniff(path) -> bool:
+    """Loader ``hdf5`` reads ``path``: an HDF5 file carrying the store's format attribute."""
+    from ._hdf5 import HDF5_SUFFIXES
+
+    path = Path(path)
+    return path.is_file() and path.suffix.lower() in HDF5_SUFFIXES and is_store(path)
 
 
 def write_store(
@@ -68,7 +85,8 @@ def write_store(
     path : str or Path
         Output file (conventionally ``*.h5``).
     overwrite : bool
-        Replace an existing file. Without it an existing file is an error.
+        Replace an existing canonical store. Without it an existing file is an
+        error, and a file that is not an astrobench store is never replaced.
     compression : {None, "gzip"}
         ``None`` (default) stores the images contiguously: fastest to write and
         to read at random. ``"gzip"`` compresses each image (smaller files for
@@ -83,56 +101,41 @@ def write_store(
 
     Raises
     ------
-    FileExistsError
-        If ``path`` exists and ``overwrite`` is false.
+    OutputRefusedError
+        If ``path`` exists and ``overwrite`` is false, or it is not a store.
     """
     import h5py
     from tqdm.auto import tqdm
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        msg = f"{path} already exists; choose another output path or pass overwrite=True (--force)"
-        raise FileExistsError(msg)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output_file(path, force=overwrite, owned=is_store, what="store")
+    if compression not in (None, "gzip"):
+        msg = f"compression must be None or 'gzip', got {compression!r}"
+        raise ValueError(msg)
     n, h, w, c = dataset.shape
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            if compression not in (None, "gzip"):
-                msg = f"compression must be None or 'gzip', got {compression!r}"
-                raise ValueError(msg)
-            layout = {}
-            if compression == "gzip" and n:
-                layout = dict(
-                    chunks=(1, h, w, c), compression="gzip", compression_opts=4, shuffle=True
-                )
-            images = f.create_dataset("images", shape=(n, h, w, c), dtype="<f4", **layout)
-            finite = True
-            with tqdm(
-                total=n, desc=f"writing {path.name}", unit="img", disable=None if progress else True
-            ) as bar:
-                for start, batch in iter_batches(dataset.images, batch_size):
-                    images[start : start + len(batch)] = batch
-                    finite = finite and bool(np.isfinite(batch).all())
-                    bar.update(len(batch))
-            f.create_dataset("labels", data=dataset.base_labels.astype("<i8"))
-            f.create_dataset("ids", data=list(dataset.ids), dtype=h5py.string_dtype())
-            _write_meta(f.create_group("meta"), dataset.meta)
-            f.attrs["format"] = FORMAT
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["name"] = dataset.name
-            f.attrs["scheme"] = dataset.scheme
-            f.attrs["channels"] = json.dumps(list(dataset.channels))
-            f.attrs["taxonomy"] = dataset.taxonomy.to_json()
-            f.attrs["provenance"] = json.dumps(
-                {**dataset.provenance, "finite": finite}, default=str
-            )
-            f.attrs["fingerprint"] = dataset.fingerprint
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        layout = {}
+        if compression == "gzip" and n:
+            layout = dict(chunks=(1, h, w, c), compression="gzip", compression_opts=4, shuffle=True)
+        images = f.create_dataset("images", shape=(n, h, w, c), dtype="<f4", **layout)
+        finite = True
+        with tqdm(
+            total=n, desc=f"writing {path.name}", unit="img", disable=None if progress else True
+        ) as bar:
+            for start, batch in iter_batches(dataset.images, batch_size):
+                images[start : start + len(batch)] = batch
+                finite = finite and bool(np.isfinite(batch).all())
+                bar.update(len(batch))
+        f.create_dataset("labels", data=dataset.base_labels.astype("<i8"))
+        f.create_dataset("ids", data=list(dataset.ids), dtype=h5py.string_dtype())
+        _write_meta(f.create_group("meta"), dataset.meta)
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["name"] = dataset.name
+        f.attrs["scheme"] = dataset.scheme
+        f.attrs["channels"] = json.dumps(list(dataset.channels))
+        f.attrs["taxonomy"] = dataset.taxonomy.to_json()
+        f.attrs["provenance"] = json.dumps({**dataset.provenance, "finite": finite}, default=str)
+        f.attrs["fingerprint"] = dataset.fingerprint
     return path
 
 
@@ -211,25 +214,40 @@ def read_store(path, *, lazy: bool = True) -> Dataset:
                 f"; keys found: {found}); convert it with `python -m benchmark data prepare`"
             )
             raise DataFormatError(msg)
-        labels = f["labels"][()]
+        if f["images"].ndim != 4:
+            msg = f"{path}: 'images' must be (N, H, W, C), found shape {f['images'].shape}"
+            raise DataFormatError(msg)
+        check_numeric(f["images"], path)
+        labels = integer_labels(f["labels"][()], path, "labels")
         ids = [v.decode() if isinstance(v, bytes) else str(v) for v in f["ids"][()]]
         meta = _read_meta(f["meta"], len(labels)) if "meta" in f else None
         attrs = dict(f.attrs)
+    try:
+        taxonomy = Taxonomy.from_json(attrs["taxonomy"])
+        channels = json.loads(attrs["channels"])
+        provenance = json.loads(attrs["provenance"])
+        scheme, name, fingerprint = (str(attrs[k]) for k in ("scheme", "name", "fingerprint"))
+    except (KeyError, TypeError, ValueError) as exc:
+        msg = (
+            f"{path}: a root attribute of the store is missing or malformed ({exc!r}); "
+            f"write the store again with `python -m benchmark data prepare`"
+        )
+        raise DataFormatError(msg) from None
     images = HDF5Images(str(path), "images")
     if not lazy:
         images = np.asarray(images)
     ds = Dataset(
         images,
         labels,
-        Taxonomy.from_json(attrs["taxonomy"]),
+        taxonomy,
         ids=ids,
         meta=meta,
-        scheme=str(attrs["scheme"]),
-        channels=json.loads(attrs["channels"]),
-        name=str(attrs["name"]),
-        provenance=json.loads(attrs["provenance"]),
+        scheme=scheme,
+        channels=channels,
+        name=name,
+        provenance=provenance,
     )
-    ds._fingerprint = str(attrs["fingerprint"])
+    ds._fingerprint = fingerprint
     return ds
 
 

@@ -32,7 +32,7 @@ from ._build import build
 from ._labels import encode_labels, read_catalog
 from .preprocess import Preprocess
 
-__all__ = ["CUTOUTS", "STAMP", "load", "looks_like"]
+__all__ = ["CUTOUTS", "STAMP", "load", "sniff"]
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,9 @@ CHANNELS = ("science", "reference", "difference")
 STAMP = 63
 
 
-def looks_like(path: Path) -> bool:
+def sniff(path) -> bool:
     """True for a Parquet file with the cutout columns, or Avro alert files."""
+    path = Path(path)
     files = _files(path) if path.exists() else []
     if not files:
         return False

@@ -1,6 +1,8 @@
 """Simulated survey stamps and galaxy cutouts: the embedded default data.
 
-Registered datasets (``benchmark.datasets.load(name, **params)``):
+Simulations are data sets like any other source: each is one module
+(``CONFIG_CLASS``, ``VERSION``, ``render_batch``, ``taxonomy``, ``meta_frame``)
+and one registration line in :mod:`benchmark.datasets` (``DATASETS``):
 
 ``sim-sdss-sn``
     SDSS-II SN hand-scanning-like difference stamps, 10 classes (see
@@ -16,27 +18,33 @@ canonical HDF5 store and read lazily from there.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 
 from ..errors import ConfigError
 
-__all__ = ["GENERATORS", "simulate", "load_simulated"]
+__all__ = ["available", "load_simulated", "simulate", "simulated_path"]
 
-#: name -> (module, config class, generator version)
-GENERATORS = {
-    "sim-sdss-sn": ("benchmark.simulate.stamps", "StampConfig", 2),
-    "sim-galaxy10": ("benchmark.simulate.galaxies", "GalaxyConfig", 2),
-}
 _RUN_KEYS = ("seed", "n_jobs", "progress")
 
 
-def _split_params(name: str, params: dict):
-    import importlib
+def available() -> list[str]:
+    """Names of the registered simulations."""
+    from ..datasets import DATASETS
 
-    module_name, config_name, version = GENERATORS[name]
-    module = importlib.import_module(module_name)
-    config_cls = getattr(module, config_name)
-    fields = [f.name for f in dataclasses.fields(config_cls)]
+    return DATASETS.names(simulated=True)
+
+
+def _module(name: str):
+    from ..datasets import DATASETS
+
+    if name not in available():
+        msg = f"unknown simulation {name!r}; valid: {', '.join(available())}"
+        raise ConfigError(msg)
+    return DATASETS.get(name)
+
+
+def _split_params(name: str, params: dict):
+    module = _module(name)
+    fields = [f.name for f in dataclasses.fields(module.CONFIG_CLASS)]
     unknown = [k for k in params if k not in fields]
     if unknown:
         msg = (
@@ -45,18 +53,20 @@ def _split_params(name: str, params: dict):
         )
         raise ConfigError(msg)
     try:
-        config = config_cls(**params)
-    except TypeError as exc:
+        config = module.CONFIG_CLASS(**params)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
         msg = f"bad parameters for {name}: {exc}"
         raise ConfigError(msg) from None
-    return module, config, version
+    return module, config
 
 
 def simulate(name: str, *, seed: int = 0, n_jobs: int = 1, progress: bool = True, **params):
     """Generate a simulated dataset in memory (no cache)."""
     from .driver import generate
 
-    module, config, version = _split_params(name, params)
+    module, config = _split_params(name, params)
     return generate(
         name=name,
         render=module.render_batch,
@@ -65,7 +75,7 @@ def simulate(name: str, *, seed: int = 0, n_jobs: int = 1, progress: bool = True
         taxonomy=module.taxonomy(config),
         channels=config.channels,
         seed=seed,
-        version=version,
+        version=module.VERSION,
         meta_frame=module.meta_frame,
         n_jobs=n_jobs,
         progress=progress,
@@ -76,8 +86,8 @@ def simulated_path(name: str, *, seed: int = 0, n_jobs: int = 1, progress: bool 
     """Path of the cached store of a simulation, generating it first if needed."""
     from .driver import cache_path, cached
 
-    _, config, version = _split_params(name, params)
-    path = cache_path(name, version, config.as_dict(), seed)
+    module, config = _split_params(name, params)
+    path = cache_path(name, module.VERSION, config.as_dict(), seed)
     return cached(
         path, lambda: simulate(name, seed=seed, n_jobs=n_jobs, progress=progress, **params)
     )
@@ -94,16 +104,3 @@ def load_simulated(name: str, *, progress: bool = True, **params):
     ds = load_store(path, preprocess=preprocess, progress=progress)
     ds.provenance.update({"loader": name, "source": str(path)})
     return ds
-
-
-def _loader(name: str):
-    def load(**params):
-        return load_simulated(name, **params)
-
-    load.__name__ = name.replace("-", "_")
-    load.__doc__ = inspect.getdoc(load_simulated)
-    return load
-
-
-sim_sdss_sn = _loader("sim-sdss-sn")
-sim_galaxy10 = _loader("sim-galaxy10")

@@ -30,6 +30,8 @@ __all__ = ["GZ4_CLASSES", "GalaxyConfig", "render_batch"]
 
 GZ4_CLASSES = ("edge-on", "face-on spiral", "elliptical", "merger")
 GALAXY10_CLASSES = GALAXY10_SDSS.classes("original")
+#: Generator version: bump it when the output changes, so cached simulations are remade.
+VERSION = 2
 BANDS = ("g", "r", "i")
 #: Galaxy10 SDSS class counts (astroNN), floored at 2% so that every class can be split.
 _G10_COUNTS = np.array([3461, 6997, 6292, 394, 1534, 17, 589, 1121, 906, 519], float)
@@ -109,6 +111,10 @@ class GalaxyConfig:
         d["fwhm_range"] = list(self.fwhm_range)
         return d
 
+
+
+#: The parameter class of this simulation (``datasets.load(name, **params)``).
+CONFIG_CLASS = GalaxyConfig
 
 def taxonomy(config: GalaxyConfig) -> Taxonomy:
     if config.mode == "galaxy10":

@@ -53,6 +53,8 @@ from ._profiles import (
 
 __all__ = ["BANDS", "CLASSES", "DEFAULT_FRACTIONS", "PIXEL_SCALE", "StampConfig", "render_batch"]
 
+#: Generator version: bump it when the output changes, so cached simulations are remade.
+VERSION = 2
 CLASSES = SDSS_SN.classes("original")
 BANDS = ("g", "r", "i")
 PIXEL_SCALE = 0.396  # arcsec per pixel (SDSS)
@@ -189,6 +191,10 @@ class StampConfig:
         d["snr_range"], d["fwhm_range"] = list(self.snr_range), list(self.fwhm_range)
         return d
 
+
+
+#: The parameter class of this simulation (``datasets.load(name, **params)``).
+CONFIG_CLASS = StampConfig
 
 def _rows(idx):
     """A slice when ``idx`` is a contiguous run (in-place updates), else the index array."""

@@ -95,18 +95,37 @@ def test_image_folder_with_split_folders(tmp_path):
     assert dict(zip(parts, counts.tolist())) == {"test": 2, "train": 4, "validation": 2}
 
 
-def test_image_folder_png_and_fits(tmp_path):
+def test_image_folder_png_and_fits_are_not_mixed(tmp_path):
     from astropy.io import fits
     from PIL import Image
 
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    Image.fromarray(np.full((6, 6), 255, np.uint8)).save(tmp_path / "a" / "x.png")
-    fits.PrimaryHDU(np.ones((6, 6), np.float32) * 7).writeto(tmp_path / "b" / "y.fits")
+    for c in "ab":
+        (tmp_path / c).mkdir()
+        Image.fromarray(np.full((6, 6), 255, np.uint8)).save(tmp_path / c / "x.png")
     ds = datasets.load(tmp_path)
     assert ds.shape == (2, 6, 6, 1)
     np.testing.assert_allclose(ds.images[0], 1.0)  # 8-bit scaled to [0, 1]
-    np.testing.assert_allclose(ds.images[1], 7.0)  # FITS kept in its units
+    # a FITS (pixel values in their units) beside [0, 1]-scaled PNGs would mix scales
+    fits.PrimaryHDU(np.ones((6, 6), np.float32) * 7).writeto(tmp_path / "b" / "y.fits")
+    with pytest.raises(errors.ShapeMismatchError, match=r"y.fits: float image \(FITS\) among 8-bit"):
+        datasets.load(tmp_path)
+
+
+def test_sixteen_bit_png_is_scaled_and_grey_alpha_decodes(tmp_path):
+    from PIL import Image
+
+    for c in "ab":
+        (tmp_path / c).mkdir()
+        Image.fromarray(np.full((6, 6), 65535, np.uint16)).save(tmp_path / c / "x.png")
+    ds = datasets.load(tmp_path)
+    np.testing.assert_allclose(ds.images[:], 1.0)  # 16-bit scaled to [0, 1] too
+    grey_alpha = tmp_path / "la"
+    for c in "ab":
+        (grey_alpha / c).mkdir(parents=True)
+        Image.fromarray(np.full((6, 6, 2), 51, np.uint8), mode="LA").save(grey_alpha / c / "x.png")
+    ds = datasets.load(grey_alpha)
+    assert ds.shape == (2, 6, 6, 1)  # alpha dropped, grey kept
+    np.testing.assert_allclose(ds.images[:], 0.2)
 
 
 def test_catalog_loader(tmp_path):

@@ -100,12 +100,12 @@ def test_cli_simulate_and_gallery(tmp_path, capsys):
     assert (
         main(["-q", "data", "simulate", "sim-sky", "--n", "8", "-o", str(tmp_path / "x.h5")]) == 2
     )
-    assert "valid: sim-sdss-sn, sim-galaxy10" in capsys.readouterr().err
+    assert "valid: sim-galaxy10, sim-sdss-sn" in capsys.readouterr().err
     assert (
         main(["-q", "data", "simulate", "sim-sdss-sn", "--n", "-3", "-o", str(tmp_path / "y.h5")])
         == 2
     )
-    assert "n must be a positive number" in capsys.readouterr().err
+    assert "--n: must be a positive integer" in capsys.readouterr().err
     png = tmp_path / "gallery.png"
     assert main(["-q", "data", "gallery", str(out), "--per-class", "2", "-o", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
