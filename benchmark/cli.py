@@ -1,12 +1,15 @@
 """The ``python -m benchmark`` command line.
 
-Errors on bad input are printed as one line (``error: ...``) with exit status 2;
-``--debug`` shows the traceback instead.
+Every error reaches the user as one line on stderr: bad input as ``error: ...``
+(exit status 2), a bug as ``error: internal error in <command> ...`` (exit 1),
+Ctrl-C as ``interrupted; ...`` (exit 130).  ``--debug`` shows tracebacks instead.
+Every command that writes follows the write rule of :mod:`benchmark.outputs`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import sys
@@ -19,6 +22,15 @@ __all__ = ["main", "parse_param"]
 log = logging.getLogger("benchmark")
 
 EXIT_ERROR = 2
+EXIT_BUG = 1
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line."""
+
+    def error(self, message):
+        self.exit(EXIT_ERROR, f"error: {message} (see {self.prog} --help)\n")
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -46,6 +58,28 @@ def _parse_value(value: str):
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"must be a positive integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0 or value < -1:
+        msg = f"must be a positive integer or -1 (every core), got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _add_params(p: argparse.ArgumentParser, text: str) -> None:
     p.add_argument(
         "-p",
@@ -67,17 +101,51 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drop-classes", help="comma-separated classes to remove")
 
 
+def _add_output(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("-o", "--output", required=True, help=f"output {what}")
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing output that astrobench wrote"
+    )
+
+
+def _data_parser(sub) -> None:
+    data = sub.add_parser("data", help="inspect, convert, split and simulate datasets")
+    dsub = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
+    _add_source(dsub.add_parser("info", help="print a dataset's shape, classes and counts"))
+    prep = dsub.add_parser("prepare", help="convert any source into the canonical HDF5 store")
+    _add_source(prep)
+    _add_output(prep, ".h5 file")
+    split = dsub.add_parser("split", help="make a seeded stratified split and save it as JSON")
+    _add_source(split)
+    _add_output(split, ".json file")
+    split.add_argument("--seed", type=int, default=0)
+    split.add_argument("--test-size", type=float, default=0.25)
+    split.add_argument("--val-size", type=float, default=0.30)
+    sim = dsub.add_parser("simulate", help="simulate a dataset (sim-sdss-sn, sim-galaxy10)")
+    sim.add_argument("name", help="sim-sdss-sn or sim-galaxy10")
+    sim.add_argument("--n", type=_positive_int, help="number of images")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--layout", help="sim-sdss-sn: gri (default) or triplet")
+    sim.add_argument("--mode", help="sim-galaxy10: galaxy10 (default) or gz4")
+    sim.add_argument("--jobs", type=_jobs, default=1, help="parallel worker processes")
+    _add_params(sim, "other simulator parameter (repeatable)")
+    _add_output(sim, ".h5 file")
+    gal = dsub.add_parser("gallery", help="write a PNG grid of examples per class")
+    _add_source(gal)
+    _add_output(gal, ".png file")
+    gal.add_argument("--per-class", type=_positive_int, default=8)
+    gal.add_argument("--seed", type=int, default=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m benchmark",
         description="astrobench: classical classifiers versus CNNs on astronomical images.",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only results and errors")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and library logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
     sub.add_parser("list", help="list datasets, loaders, label schemes, features, models, presets")
-
     run = sub.add_parser("run", help="run an experiment and print the comparison table")
     run.add_argument(
         "experiment",
@@ -88,46 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", help="run the preset on this real data path instead")
     run.add_argument("--methods", nargs="+", help="only these methods")
     run.add_argument("--features", nargs="+", help="only these feature sets")
-    run.add_argument("--seeds", type=int, help="repeat with this many seeds")
-    run.add_argument("--jobs", type=int, default=-1, help="parallel runs (default: all cores)")
+    run.add_argument("--seeds", type=_positive_int, help="repeat with this many seeds")
+    run.add_argument("--jobs", type=_jobs, default=-1, help="parallel runs (default -1: all cores)")
     run.add_argument("--out", help="results folder (default: results/<experiment>)")
     run.add_argument("--quick", action="store_true", help="small, fast profile")
-    run.add_argument("--force", action="store_true", help="redo finished runs / replace results")
-
+    run.add_argument(
+        "--force", action="store_true", help="replace the results already in --out with new ones"
+    )
     report = sub.add_parser("report", help="rebuild the HTML report of a results folder")
     report.add_argument("results", help="results folder")
     report.add_argument("-o", "--output", help="report folder (default: RESULTS/report)")
-
-    data = sub.add_parser("data", help="inspect, convert, split and simulate datasets")
-    dsub = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
-    info = dsub.add_parser("info", help="print a dataset's shape, classes and counts")
-    _add_source(info)
-    prep = dsub.add_parser("prepare", help="convert any source into the canonical HDF5 store")
-    _add_source(prep)
-    prep.add_argument("-o", "--output", required=True, help="output .h5 file")
-    prep.add_argument("--force", action="store_true", help="replace an existing output file")
-    split = dsub.add_parser("split", help="make a seeded stratified split and save it as JSON")
-    _add_source(split)
-    split.add_argument("-o", "--output", required=True, help="output .json file")
-    split.add_argument("--seed", type=int, default=0)
-    split.add_argument("--test-size", type=float, default=0.25)
-    split.add_argument("--val-size", type=float, default=0.30)
-    split.add_argument("--force", action="store_true", help="replace an existing output file")
-    sim = dsub.add_parser("simulate", help="simulate a dataset (sim-sdss-sn, sim-galaxy10)")
-    sim.add_argument("name", help="sim-sdss-sn or sim-galaxy10")
-    sim.add_argument("--n", type=int, help="number of images")
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--layout", help="sim-sdss-sn: gri (default) or triplet")
-    sim.add_argument("--mode", help="sim-galaxy10: galaxy10 (default) or gz4")
-    sim.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
-    _add_params(sim, "other simulator parameter (repeatable)")
-    sim.add_argument("-o", "--output", required=True, help="output .h5 file")
-    sim.add_argument("--force", action="store_true", help="replace an existing output file")
-    gal = dsub.add_parser("gallery", help="write a PNG grid of examples per class")
-    _add_source(gal)
-    gal.add_argument("-o", "--output", required=True, help="output .png file")
-    gal.add_argument("--per-class", type=int, default=8)
-    gal.add_argument("--seed", type=int, default=0)
+    _data_parser(sub)
     return parser
 
 
@@ -143,7 +182,7 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def _setup_logging(quiet: bool) -> None:
+def _setup_logging(quiet: bool, debug: bool) -> None:
     for name in ("benchmark", "features", "baselines", "deep", "reports"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.WARNING if quiet else logging.INFO)
@@ -152,10 +191,32 @@ def _setup_logging(quiet: bool) -> None:
             handler.setFormatter(logging.Formatter("%(message)s"))
             logger.addHandler(handler)
             logger.propagate = False
-    # TensorFlow's C++ start-up notices and its tf.function re-tracing advice (each new
-    # model traces afresh) are noise on the terminal; real errors still come through
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if debug:
+        os.environ["ASTROBENCH_DEBUG"] = "1"  # deep/_keras.py then lets the backend's logs through
+    else:
+        # TensorFlow's C++ notices and its tf.function re-tracing advice are noise on a
+        # terminal; they are set before the backend is first imported
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+def _check_packages() -> None:
+    """Refuse to run when a folder of the user's shadows one of astrobench's packages."""
+    home = Path(__file__).resolve().parent.parent
+    for name in ("features", "baselines", "deep", "reports"):
+        spec = importlib.util.find_spec(name)
+        where = None
+        if spec is not None:
+            where = spec.origin or next(iter(spec.submodule_search_locations or []), None)
+        path = Path(where).resolve() if where else None
+        if path is None or home / name not in (path, path.parent):
+            shown = path.parent if path and path.name == "__init__.py" else path
+            msg = (
+                f"the folder {shown} shadows astrobench's {name!r} package (it comes first on "
+                f"Python's path); rename it, or run astrobench from another folder"
+            )
+            raise AstrobenchError(msg)
 
 
 def _load(args):
@@ -177,18 +238,15 @@ def _load(args):
 
 
 def _cmd_list(args) -> int:
-    import baselines
-    import deep
     import features
 
-    from . import datasets
+    from . import datasets, methods
+    from .config import available_presets
     from .datasets.galaxy_zoo import SCHEMES as GZ_SCHEMES
 
     def section(title, rows):
         print(f"{title}:")
-        if not rows:
-            print("  (none registered yet)")
-        for name, text in rows:
+        for name, text in rows or [("(none registered yet)", "")]:
             print(f"  {name:<18s} {text}")
 
     section("datasets", [(n, datasets.DATASETS.describe(n)) for n in datasets.available()])
@@ -200,32 +258,38 @@ def _cmd_list(args) -> int:
     schemes += [(f"galaxy-zoo:{s}", ", ".join(c)) for s, c in GZ_SCHEMES.items()]
     section("label schemes", schemes)
     section("feature sets", [(n, features.FEATURES.describe(n)) for n in features.available()])
-    section("baselines", [(n, baselines.BASELINES.describe(n)) for n in baselines.available()])
-    section("deep models", [(n, deep.MODELS.describe(n)) for n in deep.available()])
-    presets = sorted(p.stem for p in (Path(__file__).parent / "presets").glob("*.toml"))
-    section("presets", [(p, "") for p in presets])
+    for kind, title in (("classical", "baselines"), ("deep", "deep models")):
+        names = methods.available(kind=kind)
+        section(title, [(n, methods.spec(n).help) for n in names])
+    section("presets", [(p, "") for p in available_presets()])
     return 0
+
+
+def _check_file(args, owned, what: str):
+    from .outputs import check_output_file
+
+    source = getattr(args, "source", None)
+    inputs = [source] if source and Path(source).exists() else []
+    return check_output_file(args.output, force=args.force, owned=owned, inputs=inputs, what=what)
 
 
 def _cmd_data(args) -> int:
     if args.data_command == "info":
-        ds = _load(args)
-        print(ds.summary())
+        print(_load(args).summary())
         return 0
     if args.data_command == "prepare":
         from .datasets import write_store
+        from .datasets.store import is_store
 
-        out = Path(args.output)
-        if out.exists() and not args.force:
-            msg = f"{out} already exists; choose another output path or pass --force"
-            raise FileExistsError(msg)
+        out = _check_file(args, is_store, "store")
         ds = _load(args)
         write_store(ds, out, overwrite=args.force, progress=not args.quiet)
-        print(f"wrote {out} ({len(ds)} images, fingerprint {ds.fingerprint})")
+        print(f"wrote {args.output} ({len(ds)} images, fingerprint {ds.fingerprint})")
         return 0
     if args.data_command == "split":
-        from .splits import make_split
+        from .splits import is_split_file, make_split
 
+        _check_file(args, is_split_file, "split")
         ds = _load(args)
         split = make_split(ds, seed=args.seed, test_size=args.test_size, val_size=args.val_size)
         split.save(args.output, overwrite=args.force)
@@ -236,47 +300,29 @@ def _cmd_data(args) -> int:
         return _cmd_simulate(args)
     if args.data_command == "gallery":
         from .gallery import write_gallery
+        from .outputs import png_written_by_us
 
-        path = write_gallery(_load(args), args.output, per_class=args.per_class, seed=args.seed)
-        print(f"wrote {path}")
+        _check_file(args, png_written_by_us, "gallery")
+        write_gallery(_load(args), args.output, per_class=args.per_class, seed=args.seed)
+        print(f"wrote {args.output}")
         return 0
     build_parser().parse_args(["data", "--help"])
     return EXIT_ERROR
-
-
-def _cmd_run(args) -> int:
-    from .config import load_experiment
-    from .runner import run_experiment
-    from .tables import comparison_table, write_tables
-
-    config = load_experiment(args.experiment, quick=args.quick, data=args.data)
-    config = config.select(methods=args.methods, features=args.features, seeds=args.seeds)
-    store = run_experiment(
-        config, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet
-    )
-    table = comparison_table(store.records(), published=config.published)
-    title = f"{config.name}: {config.description}" if config.description else config.name
-    print(write_tables(store, table, title))
-    from reports import build_report
-
-    print(f"\nresults: {store.root}\nreport:  {build_report(store.root)}")
-    return 0
 
 
 def _cmd_simulate(args) -> int:
     import shutil
 
     from . import simulate
+    from ._io import atomic_path
+    from .datasets.store import is_store
 
-    if args.name not in simulate.GENERATORS:
+    if args.name not in simulate.available():
         from .errors import UnknownNameError
 
-        msg = f"unknown simulation {args.name!r}; valid: {', '.join(simulate.GENERATORS)}"
+        msg = f"unknown simulation {args.name!r}; valid: {', '.join(simulate.available())}"
         raise UnknownNameError(msg)
-    out = Path(args.output)
-    if out.exists() and not args.force:
-        msg = f"{out} already exists; choose another output path or pass --force"
-        raise FileExistsError(msg)
+    out = _check_file(args, is_store, "store")
     params = dict(args.params)
     for key in ("n", "layout", "mode"):
         if getattr(args, key) is not None:
@@ -284,35 +330,104 @@ def _cmd_simulate(args) -> int:
     cached = simulate.simulated_path(
         args.name, seed=args.seed, n_jobs=args.jobs, progress=not args.quiet, **params
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.copyfile(cached, tmp)
-    tmp.replace(out)
-    print(f"wrote {out} (cached as {cached})")
+    with atomic_path(out) as tmp:
+        shutil.copyfile(cached, tmp)
+    print(f"wrote {args.output} (cached as {cached})")
     return 0
+
+
+def _cmd_run(args) -> int:
+    from reports import build_report
+
+    from .config import load_experiment
+    from .runner import run_experiment
+    from .tables import comparison_table, render_markdown, render_text
+
+    config = load_experiment(
+        args.experiment,
+        quick=args.quick,
+        data=args.data,
+        methods=args.methods,
+        features=args.features,
+        seeds=args.seeds,
+    )
+    experiment_file = Path(args.experiment)
+    store = run_experiment(
+        config,
+        out=args.out,
+        jobs=args.jobs,
+        force=args.force,
+        progress=not args.quiet,
+        inputs=[experiment_file] if experiment_file.is_file() else [],
+    )
+    table = comparison_table(store.records(), published=config.published)
+    title = f"{config.name}: {config.description}" if config.description else config.name
+    store.write_tables(table.to_csv(index=False), render_markdown(table, title))
+    print(render_text(table, title))
+    print(f"\nresults: {store.root}\nreport:  {build_report(store.root)}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from reports import build_report
+
+    print(f"wrote {build_report(args.results, args.output)}")
+    return 0
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """True if Ctrl-C is what raised ``exc`` (directly or as its cause)."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _dispatch(args, parser) -> int:
+    _check_packages()
+    commands = {"list": _cmd_list, "data": _cmd_data, "run": _cmd_run, "report": _cmd_report}
+    if args.command not in commands:
+        parser.print_help()
+        return EXIT_ERROR
+    return commands[args.command](args)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    _setup_logging(args.quiet)
     try:
-        if args.command == "list":
-            return _cmd_list(args)
-        if args.command == "data":
-            return _cmd_data(args)
-        if args.command == "run":
-            return _cmd_run(args)
-        if args.command == "report":
-            from reports import build_report
-
-            print(f"wrote {build_report(args.results, args.output)}")
-            return 0
-        parser.print_help()
-        return EXIT_ERROR
-    except (AstrobenchError, FileExistsError) as exc:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed on one line
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    _setup_logging(args.quiet, args.debug)
+    command = " ".join(filter(None, [args.command, getattr(args, "data_command", None)]))
+    try:
+        return _dispatch(args, parser)
+    except AstrobenchError as exc:
         if args.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:  # the system refused: no permission, disk full, ...
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BaseException as exc:
+        if args.debug or isinstance(exc, SystemExit | GeneratorExit):
+            raise
+        if _interrupted(exc):
+            print("interrupted; run the same command again to resume", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if not isinstance(exc, Exception):
+            raise
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        detail = f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
+        print(
+            f"error: internal error in {command or 'astrobench'} ({detail}); "
+            f"rerun with --debug and report it",
+            file=sys.stderr,
+        )
+        return EXIT_BUG

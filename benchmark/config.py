@@ -18,6 +18,7 @@ Unknown keys are errors that name the key.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,11 +46,17 @@ __all__ = [
 def read_toml(path) -> dict:
     """Parse a TOML file with one-line errors for a missing or malformed file."""
     path = Path(path)
+    if path.is_dir():
+        msg = f"{path}: is a folder, not an experiment file (a .toml file)"
+        raise ConfigError(msg)
     if not path.is_file():
         msg = f"{path}: no such configuration file"
         raise MissingPathError(msg)
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not UTF-8 text (byte {exc.start}); save the experiment file as UTF-8"
+        raise ConfigError(msg) from None
     except tomllib.TOMLDecodeError as exc:
         msg = f"{path}: invalid TOML ({exc})"
         raise ConfigError(msg) from None
@@ -181,6 +188,13 @@ class SplitConfig:
         for key in ("test_size", "val_size"):
             if key in table:
                 kw[key] = _number(table, key, where, float, 0.0, 0.95)
+                if kw[key] == 0:
+                    part = "test" if key == "test_size" else "validation"
+                    msg = (
+                        f"{where}.{key} = 0 leaves no {part} part; every method needs one "
+                        f"(e.g. {key} = {getattr(cls, key)})"
+                    )
+                    raise ConfigError(msg)
         return cls(**kw)
 
 
@@ -221,21 +235,63 @@ class RunConfig:
 
 def method_names() -> list[str]:
     """Every method an experiment may name: classical baselines and deep models."""
-    import baselines
-    import deep
+    from . import methods
 
-    return baselines.available() + deep.available()
+    return methods.available()
 
 
 def _check_method(name: str, params: dict) -> None:
-    import deep
+    """Build the method with ``params`` (a CNN's settings and hyperparameter names too)."""
+    from . import methods
 
-    if name in deep.available():
+    if methods.spec(name)["kind"] == "deep":
+        import deep
+
         deep.get(name, **params)
     else:
         import baselines
 
         baselines.get(name, **params)
+
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _check_name(value, where: str) -> str:
+    """An experiment name is also its results folder's name: letters, digits, . _ - only."""
+    if not isinstance(value, str):
+        msg = f"{where}: missing string key 'name'"
+        raise ConfigError(msg)
+    if not NAME_PATTERN.match(value) or value in (".", ".."):
+        msg = (
+            f"{where}: name {value!r} must start with a letter or digit and hold only "
+            f"letters, digits, '.', '_' and '-' (it names the results folder)"
+        )
+        raise ConfigError(msg)
+    return value
+
+
+def _check_published(value, where: str):
+    from .tables import published_benchmarks
+
+    if value is None:
+        return None
+    valid = published_benchmarks()
+    if value not in valid:
+        msg = f"{where}: unknown published benchmark {value!r}; valid: {', '.join(valid)}"
+        raise ConfigError(msg)
+    return value
+
+
+def _select(table: dict, key: str, chosen, valid) -> dict:
+    """``table`` restricted to the ``chosen`` names (``--methods``, ``--features``)."""
+    if not chosen:
+        return table
+    unknown = [n for n in chosen if n not in valid]
+    if unknown:
+        msg = f"unknown {key[:-1]} {unknown[0]!r}; valid: {', '.join(valid)}"
+        raise ConfigError(msg)
+    return {n: table.get(n, {}) for n in chosen}
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -248,11 +304,11 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def _named_tables(table, where, registry_names, validate):
+def _named_tables(table, where, registry_names, validate, chosen=None):
+    """``name = { parameters }`` tables: names checked, then ``chosen`` ones built and validated."""
     if not isinstance(table, dict) or not table:
         msg = f"{where} must be a non-empty table of name = {{ parameters }}"
         raise ConfigError(msg)
-    out = {}
     for name, params in table.items():
         if name not in registry_names:
             msg = f"{where}: unknown name {name!r}; valid: {', '.join(registry_names)}"
@@ -260,10 +316,31 @@ def _named_tables(table, where, registry_names, validate):
         if not isinstance(params, dict):
             msg = f"{where}.{name} must be a table of parameters, got {params!r}"
             raise ConfigError(msg)
+    out = {}
+    for name, params in _select(table, where.strip("[]"), chosen, registry_names).items():
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         validate(name, params)
         out[name] = params
     return MappingProxyType(out)
+
+
+def _apply_quick(table: dict, keys, where: str) -> dict:
+    """``table`` with its ``[quick]`` profile merged in and ``skip_methods`` removed."""
+    if "quick" not in table:
+        return table
+    profile = dict(table["quick"])
+    skip = profile.pop("skip_methods", [])
+    if isinstance(skip, str) or not all(isinstance(m, str) for m in skip):
+        msg = f"{where}: [quick].skip_methods must be a list of method names"
+        raise ConfigError(msg)
+    _check_keys(profile, [k for k in keys if k not in ("quick", "name")], "[quick]")
+    table = _merge(table, profile)
+    missing = [m for m in skip if m not in table.get("methods", {})]
+    if missing:
+        msg = f"{where}: [quick].skip_methods names {missing[0]!r}, not in [methods]"
+        raise ConfigError(msg)
+    table["methods"] = {k: v for k, v in table["methods"].items() if k not in skip}
+    return table
 
 
 @dataclass(frozen=True)
@@ -301,29 +378,24 @@ class ExperimentConfig:
         base: Path | None = None,
         quick: bool = False,
         data: str | None = None,
+        methods=None,
+        features=None,
+        seeds: int | None = None,
         where: str = "experiment",
     ):
-        """Validate a parsed experiment; ``quick`` merges ``[quick]``, ``data`` swaps the data."""
-        import features
+        """Validate a parsed experiment.
+
+        ``quick`` merges ``[quick]``; ``data`` swaps in real data (with
+        ``[dataset_real]``); ``methods`` / ``features`` keep only those (before
+        anything is built, so a classical-only selection never imports Keras);
+        ``seeds`` replaces ``[run].seeds``.
+        """
+        import features as feature_sets
 
         _check_keys(table, cls.KEYS, where)
-        skip = []
-        if quick and "quick" in table:
-            profile = dict(table["quick"])
-            skip = profile.pop("skip_methods", [])
-            if isinstance(skip, str) or not all(isinstance(m, str) for m in skip):
-                msg = f"{where}: [quick].skip_methods must be a list of method names"
-                raise ConfigError(msg)
-            _check_keys(profile, [k for k in cls.KEYS if k not in ("quick", "name")], "[quick]")
-            table = _merge(table, profile)
-            missing = [m for m in skip if m not in table.get("methods", {})]
-            if missing:
-                msg = f"{where}: [quick].skip_methods names {missing[0]!r}, not in [methods]"
-                raise ConfigError(msg)
-            table["methods"] = {k: v for k, v in table["methods"].items() if k not in skip}
-        if "name" not in table or not isinstance(table["name"], str):
-            msg = f"{where}: missing string key 'name'"
-            raise ConfigError(msg)
+        if quick:
+            table = _apply_quick(table, cls.KEYS, where)
+        name = _check_name(table.get("name"), where)
         if "dataset" not in table:
             msg = f"{where}: missing table [dataset]"
             raise ConfigError(msg)
@@ -333,51 +405,50 @@ class ExperimentConfig:
             _check_keys(real, ("loader", "scheme", "drop_classes", "params"), "[dataset_real]")
             dataset_table = {"source": str(data), **real}
             base = None
-        dataset = DatasetConfig.from_table(dataset_table, base=base)
-        feats = _named_tables(
-            table.get("features"),
-            "[features]",
-            features.available(),
-            lambda n, p: features.get(n, **p),
-        )
-        methods = _named_tables(
-            table.get("methods"),
-            "[methods]",
-            method_names(),
-            _check_method,
-        )
+        run_table = dict(table.get("run", {}))
+        if seeds is not None:
+            run_table["seeds"] = seeds
         return cls(
-            name=table["name"],
+            name=name,
             description=str(table.get("description", "")),
-            published=table.get("published"),
-            dataset=dataset,
+            published=_check_published(table.get("published"), where),
+            dataset=DatasetConfig.from_table(dataset_table, base=base),
             split=SplitConfig.from_table(table.get("split", {})),
-            features=feats,
-            methods=methods,
-            run=RunConfig.from_table(table.get("run", {})),
+            features=_named_tables(
+                table.get("features"),
+                "[features]",
+                feature_sets.available(),
+                lambda n, p: feature_sets.get(n, **p),
+                features,
+            ),
+            methods=_named_tables(
+                table.get("methods"), "[methods]", method_names(), _check_method, methods
+            ),
+            run=RunConfig.from_table(run_table),
             real_data=data is not None,
         )
 
     def select(self, *, methods=None, features=None, seeds=None) -> ExperimentConfig:
-        """A copy restricted to some methods / feature sets, or with another seed count."""
+        """A copy restricted to some methods / feature sets, or with another seed count.
+
+        A name the experiment lacks is added with its default parameters.
+        """
         import dataclasses
 
         import features as feature_sets
 
         changes = {}
-        for key, chosen, valid in (
-            ("methods", methods, method_names()),
-            ("features", features, feature_sets.available()),
+        for key, chosen, valid, check in (
+            ("methods", methods, method_names(), _check_method),
+            ("features", features, feature_sets.available(), lambda n, p: feature_sets.get(n, **p)),
         ):
             if chosen:
-                current = getattr(self, key)
-                unknown = [n for n in chosen if n not in valid]
-                if unknown:
-                    msg = f"unknown {key[:-1]} {unknown[0]!r}; valid: {', '.join(valid)}"
-                    raise ConfigError(msg)
-                changes[key] = MappingProxyType({n: current.get(n, {}) for n in chosen})
+                table = _select(dict(getattr(self, key)), key, chosen, valid)
+                for name, params in table.items():
+                    check(name, dict(params))
+                changes[key] = MappingProxyType(table)
         if seeds is not None:
-            changes["run"] = dataclasses.replace(self.run, seeds=int(seeds))
+            changes["run"] = RunConfig.from_table({**self.run.__dict__, "seeds": seeds})
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -409,8 +480,10 @@ class ExperimentConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def load_experiment(name_or_path, *, quick: bool = False, data=None) -> ExperimentConfig:
-    """A preset by name, or an experiment TOML file, validated."""
+def load_experiment(
+    name_or_path, *, quick: bool = False, data=None, methods=None, features=None, seeds=None
+) -> ExperimentConfig:
+    """A preset by name, or an experiment TOML file, validated (see ``from_table``)."""
     from .errors import UnknownNameError
 
     text = str(name_or_path)
@@ -423,5 +496,12 @@ def load_experiment(name_or_path, *, quick: bool = False, data=None) -> Experime
         raise UnknownNameError(msg)
     table = read_toml(path)
     return ExperimentConfig.from_table(
-        table, base=path.parent, quick=quick, data=data, where=path.name
+        table,
+        base=path.parent,
+        quick=quick,
+        data=data,
+        methods=methods,
+        features=features,
+        seeds=seeds,
+        where=path.name,
     )

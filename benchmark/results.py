@@ -1,51 +1,59 @@
-"""The results store: one folder per experiment, one record per run, predictions beside it.
+"""The results store: one folder per experiment, owning every file in it.
 
-Layout::
+Layout (documented here and nowhere else; everything is written and read
+through :class:`ResultsStore`)::
 
     results/<experiment>/
-        config.json       the validated experiment (its hash identifies it)
-        metadata.json     library versions, git hash, hardware, schema version
-        split.json        the split every run used
-        runs/<run_id>/record.json        metrics, CIs, parameters, timings
-        runs/<run_id>/predictions.parquet   id, y_true, score(s) of the test part
-        records.jsonl     every record in one table
-        table.csv, table.md
+        .astrobench.json            marker: an astrobench results folder (experiment, config hash)
+        config.json                 the validated experiment (its hash identifies it)
+        metadata.json               library versions, git hash, hardware, seeds, schema version
+        split.json                  the one split every run used
+        dataset.json                data summary: shape, channels, classes, counts per
+                                    taxonomy level, split sizes, simulated or real, provenance
+        examples.npz                random test images per class (images, ids, labels)
+        summaries/<feature>.npz     fitted feature summaries (PCA: explained variance, eigen-images)
+        runs/<run_id>/record.json           metrics, CIs, parameters, timings
+        runs/<run_id>/predictions.parquet   id, y_true, score_<k>, per-sample truth (test part)
+        runs/<run_id>/wrong.npz             the most confidently wrong test images
+        runs/<run_id>/explain.npz           what a CNN looks at (filters, activations, occlusion)
+        runs/<run_id>/model/                the fitted method (method.json and its files)
+        records.jsonl               every record in one table
+        table.csv, table.md         the comparison table
+        report/                     the HTML report (``python -m benchmark report``)
+        work/<run_id>/              a CNN's checkpoints while it trains (removed when it ends)
 
-Every file is written atomically (temporary file, then rename).  A run is
-finished when its ``record.json`` exists, so an interrupted experiment resumes
-where it stopped.  A folder holding another experiment is never overwritten
-without ``force``.
+Every file is written atomically.  A run is finished when its ``record.json``
+exists (written last), so an interrupted experiment resumes where it stopped.
+The store follows the write rule of :mod:`benchmark.outputs`: it fills only an
+empty folder or one it marked, replaces another experiment's results only with
+``force`` and then only its own entries (listed in :attr:`ResultsStore.LAYOUT`);
+anything else in the folder is left alone.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import platform
 import shutil
 import subprocess
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from ._io import atomic_path, atomic_write, read_json, to_jsonable, write_json
+from .errors import ConfigError, CorruptFileError
+from .outputs import check_output_folder, read_marker, write_marker
 
-__all__ = ["SCHEMA_VERSION", "ResultsStore", "atomic_write"]
+__all__ = ["SCHEMA_VERSION", "ResultsStore"]
 
+#: Version of the record schema and of the layout above.
 SCHEMA_VERSION = 1
+LAYOUT_VERSION = 2
 
-
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
+_FIX = "run the experiment again with --force to replace these results"
 
 
 def _versions() -> dict:
@@ -86,94 +94,269 @@ def _git_hash() -> str | None:
     return res.stdout.strip() or None
 
 
+def _npz_bytes(arrays: dict) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def _load_npz(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError) as exc:
+        msg = f"{path}: corrupt results file ({exc.__class__.__name__}); {_FIX}"
+        raise CorruptFileError(msg) from None
+
+
+def _legacy_store(folder: Path) -> bool:
+    """A results folder written before markers existed (config hash and schema version)."""
+    try:
+        config = read_json(folder / "config.json")
+        meta = read_json(folder / "metadata.json")
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and "hash" in config and "schema_version" in meta
+
+
 class ResultsStore:
-    """The folder of one experiment's results."""
+    """The folder of one experiment's results (see the module docstring for its layout)."""
+
+    #: The entries the store owns in its folder; ``features`` is the old name of ``summaries``.
+    LAYOUT = (
+        ".astrobench.json",
+        "config.json",
+        "metadata.json",
+        "split.json",
+        "dataset.json",
+        "examples.npz",
+        "summaries",
+        "features",
+        "runs",
+        "records.jsonl",
+        "table.csv",
+        "table.md",
+        "report",
+        "work",
+    )
 
     def __init__(self, root):
         self.root = Path(root)
 
+    # ----------------------------------------------------------- opening (write rule)
     @classmethod
-    def open(cls, root, config, *, force: bool = False) -> ResultsStore:
-        """Open (or create) the folder for ``config``.
+    def check(cls, root, config, *, force: bool = False, inputs=()) -> str:
+        """What running ``config`` into ``root`` would do, checked without writing anything.
+
+        Returns
+        -------
+        {"new", "resume", "replace"}
+            ``resume``: the folder holds this experiment; ``replace``: it holds another
+            (or broken) results of astrobench and ``force`` is set.
 
         Raises
         ------
+        OutputRefusedError
+            For a folder the write rule does not allow (:mod:`benchmark.outputs`).
         ConfigError
             If the folder holds another experiment's results and ``force`` is false.
         """
+        state = check_output_folder(root, kind="results", inputs=inputs, owned=_legacy_store)
+        if state == "new":
+            return "new"
         store = cls(root)
-        cfg_path = store.root / "config.json"
-        if cfg_path.exists():
-            old = json.loads(cfg_path.read_text())
-            if old.get("hash") != config.hash or force:
-                if not force:
-                    msg = (
-                        f"{store.root} holds results of another experiment configuration "
-                        f"({old.get('hash')} vs {config.hash}); choose another --out or pass "
-                        f"--force to replace them"
-                    )
-                    raise ConfigError(msg)
-                shutil.rmtree(store.root)
+        if not (store.root / "config.json").exists():
+            return "replace"  # marked, but nothing was recorded (a start that failed)
+        if force:
+            return "replace"
+        old = store.config().get("hash")
+        if old == config.hash:
+            return "resume"
+        msg = (
+            f"{store.root} holds results of another experiment configuration ({old} vs "
+            f"{config.hash}); choose another --out or pass --force to replace them"
+        )
+        raise ConfigError(msg)
+
+    @classmethod
+    def create(cls, root, config, state: str) -> ResultsStore:
+        """Claim ``root`` for ``config`` after :meth:`check` (and every other check) passed.
+
+        ``replace`` first removes the store's own entries (and nothing else).
+        """
+        store = cls(root)
+        if state == "resume":
+            return store
+        if state == "replace":
+            store._clear()
         store.root.mkdir(parents=True, exist_ok=True)
-        if not cfg_path.exists():
-            atomic_write(cfg_path, json.dumps({"hash": config.hash, **config.to_dict()}, indent=2))
-            meta = {
-                "schema_version": SCHEMA_VERSION,
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "versions": _versions(),
-                "git": _git_hash(),
-                "hardware": {
-                    "machine": platform.machine(),
-                    "processor": platform.processor(),
-                    "cpus": os.cpu_count(),
-                    "system": platform.platform(),
-                },
-                "seeds": list(range(config.run.seeds)),
-                "split_seed": config.split.seed,
-            }
-            atomic_write(store.root / "metadata.json", json.dumps(meta, indent=2))
+        write_marker(store.root, "results", experiment=config.name, config_hash=config.hash)
+        write_json(store.root / "config.json", {"hash": config.hash, **config.to_dict()}, indent=2)
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "layout_version": LAYOUT_VERSION,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": _versions(),
+            "git": _git_hash(),
+            "hardware": {
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+                "cpus": os.cpu_count(),
+                "system": platform.platform(),
+            },
+            "seeds": list(range(config.run.seeds)),
+            "split_seed": config.split.seed,
+        }
+        write_json(store.root / "metadata.json", meta, indent=2)
         return store
 
+    def _clear(self) -> None:
+        """Remove the store's own entries; files of anyone else in the folder stay."""
+        for name in self.LAYOUT:
+            path = self.root / name
+            if (
+                name == "features"
+                and path.is_dir()
+                and any(p.suffix != ".npz" for p in path.iterdir())
+            ):
+                continue  # a folder of the user's that happens to have the old name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+
+    # ----------------------------------------------------------------- paths
     @property
     def split_path(self) -> Path:
         return self.root / "split.json"
 
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
     def run_dir(self, run_id: str) -> Path:
         return self.root / "runs" / run_id
 
-    def has(self, run_id: str) -> bool:
-        return (self.run_dir(run_id) / "record.json").is_file()
+    def model_dir(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / "model"
 
-    def write_run(self, run_id: str, record: dict, predictions: pd.DataFrame) -> None:
-        """Predictions first, the record last: a run with a record is complete."""
-        folder = self.run_dir(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".predictions.", dir=folder)
-        os.close(fd)
-        predictions.to_parquet(tmp, index=False)
-        os.replace(tmp, folder / "predictions.parquet")
-        atomic_write(folder / "record.json", json.dumps(record, indent=1, default=_json))
+    def work_dir(self, run_id: str) -> Path:
+        """Where a run keeps checkpoints while it trains (inside the store, so it resumes)."""
+        return self.root / "work" / run_id
+
+    # ----------------------------------------------------------------- reading
+    def is_store(self) -> bool:
+        return self.root.is_dir() and (
+            read_marker(self.root) is not None or _legacy_store(self.root)
+        )
+
+    def config(self) -> dict:
+        return read_json(self.root / "config.json", what="results configuration", fix=_FIX)
+
+    def metadata(self) -> dict:
+        return read_json(self.root / "metadata.json", what="results metadata", fix=_FIX)
+
+    def split(self, dataset=None):
+        """The saved split (checked against ``dataset`` when given)."""
+        from .splits import Split
+
+        return Split.load(self.split_path, dataset)
+
+    def dataset_summary(self) -> dict | None:
+        path = self.root / "dataset.json"
+        return read_json(path, what="data summary", fix=_FIX) if path.is_file() else None
+
+    def examples(self) -> dict | None:
+        return _load_npz(self.root / "examples.npz")
+
+    def feature_summaries(self) -> dict[str, dict]:
+        """``{feature set: arrays}`` of every saved summary (the old ``features/`` too)."""
+        out = {}
+        for folder in (self.root / "features", self.root / "summaries"):
+            if folder.is_dir():
+                for path in sorted(folder.glob("*.npz")):
+                    out[path.stem] = _load_npz(path)
+        return out
+
+    def has(self, run_id: str) -> bool:
+        """True when the run finished (its record exists and reads; a damaged one is redone)."""
+        path = self.run_dir(run_id) / "record.json"
+        if not path.is_file():
+            return False
+        try:
+            read_json(path)
+        except (OSError, ValueError):
+            return False
+        return True
 
     def records(self) -> list[dict]:
         runs = self.root / "runs"
         if not runs.is_dir():
             return []
-        return [json.loads(p.read_text()) for p in sorted(runs.glob("*/record.json"))]
-
-    def write_index(self) -> Path:
-        """All records as one JSON-lines table, ``records.jsonl`` (rewritten atomically)."""
-        lines = "".join(json.dumps(r, default=_json) + "\n" for r in self.records())
-        return atomic_write(self.root / "records.jsonl", lines)
+        return [
+            read_json(p, what="run record", fix=_FIX) for p in sorted(runs.glob("*/record.json"))
+        ]
 
     def predictions(self, run_id: str) -> pd.DataFrame:
-        return pd.read_parquet(self.run_dir(run_id) / "predictions.parquet")
+        path = self.run_dir(run_id) / "predictions.parquet"
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds for a bad file
+            msg = f"{path}: missing or corrupt predictions ({exc.__class__.__name__}); {_FIX}"
+            raise CorruptFileError(msg) from None
 
+    def wrong_examples(self, run_id: str) -> dict | None:
+        return _load_npz(self.run_dir(run_id) / "wrong.npz")
 
-def _json(value):
-    import numpy as np
+    def explanation(self, run_id: str) -> dict | None:
+        return _load_npz(self.run_dir(run_id) / "explain.npz")
 
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
+    # ----------------------------------------------------------------- writing
+    def write_split(self, split) -> None:
+        split.save(self.split_path, overwrite=True)
+
+    def write_dataset_summary(self, summary: dict, examples: dict) -> None:
+        write_json(self.root / "dataset.json", summary)
+        atomic_write(self.root / "examples.npz", _npz_bytes(examples))
+
+    def write_feature_summary(self, feature: str, arrays: dict) -> None:
+        name = feature.replace("+", "-")
+        atomic_write(self.root / "summaries" / f"{name}.npz", _npz_bytes(arrays))
+
+    def write_run(
+        self,
+        run_id: str,
+        record: dict,
+        predictions: pd.DataFrame,
+        *,
+        wrong: dict | None = None,
+        explanation: dict | None = None,
+        model_from: Path | None = None,
+    ) -> None:
+        """Every file of a finished run; the record last, so a run with a record is complete."""
+        folder = self.run_dir(run_id)
+        with atomic_path(folder / "predictions.parquet") as tmp:
+            predictions.to_parquet(tmp, index=False)
+        for name, arrays in (("wrong.npz", wrong), ("explain.npz", explanation)):
+            if arrays is not None:
+                atomic_write(folder / name, _npz_bytes(arrays))
+        if model_from is not None:
+            target = self.model_dir(run_id)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(model_from, target)
+        write_json(folder / "record.json", record)
+        shutil.rmtree(self.work_dir(run_id), ignore_errors=True)
+
+    def write_index(self) -> Path:
+        """All records as one JSON-lines table, ``records.jsonl``."""
+        import json
+
+        lines = "".join(json.dumps(r, default=to_jsonable) + "\n" for r in self.records())
+        return atomic_write(self.root / "records.jsonl", lines)
+
+    def write_tables(self, csv_text: str, markdown: str) -> None:
+        atomic_write(self.root / "table.csv", csv_text)
+        atomic_write(self.root / "table.md", markdown)

@@ -18,6 +18,7 @@ __all__ = [
     "comparison_table",
     "counts_text",
     "load_published",
+    "published_benchmarks",
     "render_markdown",
     "render_text",
     "table_notes",
@@ -36,6 +37,11 @@ LABELS = {
     "weighted_f1": "Weighted F1",
     "auc_ovr": "AUC (OvR)",
 }
+
+
+def published_benchmarks() -> list[str]:
+    """Names of the published benchmarks an experiment may set as ``published``."""
+    return sorted(pd.read_csv(PUBLISHED)["benchmark"].unique())
 
 
 def load_published(benchmark: str | None) -> pd.DataFrame:

@@ -1,14 +1,23 @@
-"""Build the HTML report of a results folder, from the results store alone (no retraining)."""
+"""Build the HTML report of a results folder, from the results store alone (no retraining).
+
+The report is drawn into a staging folder beside its destination, then its files
+are moved into place; the destination's marker lists the files the report owns,
+so a rebuild replaces exactly those and never touches anything else there.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmark.errors import MissingPathError
 from benchmark.metrics import (
     BINARY_HEADLINE,
     MULTICLASS_HEADLINE,
@@ -16,36 +25,17 @@ from benchmark.metrics import (
     paired_bootstrap,
     roc_points,
 )
+from benchmark.outputs import check_output_folder, read_marker, write_marker
 from benchmark.results import ResultsStore
 from benchmark.tables import LABELS, cell_text, comparison_table, counts_text, table_notes
 
 from . import figures
+from ._common import env, fmt
+from .pages import method_page
 
 __all__ = ["build_report"]
 
 log = logging.getLogger(__name__)
-
-
-def _env():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-    )
-
-
-def _load_npz(path: Path):
-    if not path.is_file():
-        return None
-    with np.load(path) as data:
-        return {k: data[k] for k in data.files}
-
-
-def _fmt(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "—"
-    return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
 def _table_context(table, headline, page_of):
@@ -91,168 +81,41 @@ def _best_per_method(records, key):
     return best
 
 
-def build_report(results_dir, out=None, *, jobs: int = -1) -> Path:
-    """Write ``index.html``, one page per run and the figures; return the index path.
+def _data_summary(store, records) -> dict:
+    """The store's data summary; from the records for folders written before it existed."""
+    data = store.dataset_summary()
+    if data is not None:
+        return data
+    r = records[0]
+    return {
+        "name": r["dataset"],
+        "simulated": r.get("simulated", False),
+        "shape": [],
+        "channels": [],
+        "scheme": r["scheme"],
+        "classes": r["classes"],
+        "counts": {},
+        "split": {"id": r["split_id"], "method": "", **r["sizes"]},
+        "fingerprint": r["fingerprint"],
+    }
 
-    Parameters
-    ----------
-    results_dir : path
-        A results folder written by ``python -m benchmark run``.
-    out : path, optional
-        Report folder (default ``<results_dir>/report``).
-    jobs : int
-        Processes drawing the per-run pages (-1: every core).
-    """
-    from benchmark.errors import MissingPathError
 
-    t0 = time.perf_counter()
-    store = ResultsStore(results_dir)
-    records = store.records()
-    if not records or not (store.root / "config.json").is_file():
-        msg = f"{store.root}: no results found; run `python -m benchmark run` first"
-        raise MissingPathError(msg)
-    config = json.loads((store.root / "config.json").read_text())
-    meta = json.loads((store.root / "metadata.json").read_text())
-    data_path = store.root / "dataset.json"
-    data = (
-        json.loads(data_path.read_text())
-        if data_path.is_file()
-        else {
-            "name": records[0]["dataset"],
-            "simulated": records[0].get("simulated", False),
-            "shape": [],
-            "channels": [],
-            "scheme": records[0]["scheme"],
-            "classes": records[0]["classes"],
-            "counts": {},
-            "split": {"id": records[0]["split_id"], "method": "", **records[0]["sizes"]},
-            "fingerprint": records[0]["fingerprint"],
-        }
-    )
-    folder = Path(out) if out else store.root / "report"
-    folder.mkdir(parents=True, exist_ok=True)
-    classes = records[0]["classes"]
-    binary = len(classes) == 2
-    headline = BINARY_HEADLINE if binary else MULTICLASS_HEADLINE
-    key = "auc" if binary else "accuracy"
-    env = _env()
-
-    page_of = {}
-    for r in records:
-        page_of.setdefault((r["feature"], r["method"]), f"run-{r['run_id']}.html")
-    nav = [{"page": p, "label": f"{m} · {f}"} for (f, m), p in sorted(page_of.items())]
-
-    table = comparison_table(records, published=config.get("published"))
-    ctx = {
+def _overview(store, records, folder) -> dict:
+    config = store.config()
+    data = _data_summary(store, records)
+    return {
         "title": f"{config['name']} — astrobench report",
         "description": config.get("description", ""),
-        "nav": nav,
         "data": data,
-        "meta": meta,
+        "meta": store.metadata(),
         "config_json": json.dumps(config, indent=2),
         "n_runs": len(records),
         "total_fit": sum(r["timings"]["fit_s"] for r in records),
-        "table": _table_context(table, headline, page_of),
         "count_figs": [
             figures.bar_counts(counts, f"{scheme} classes", folder, f"counts-{i}.png")
             for i, (scheme, counts) in enumerate(data["counts"].items())
         ],
     }
-    preds = {r["run_id"]: store.predictions(r["run_id"]) for r in records}
-    seed0 = [r for r in records if r["seed"] == 0]
-    if binary:
-        ctx["roc_figs"] = []
-        for i, feature in enumerate(sorted({r["feature"] for r in seed0})):
-            runs = [r for r in seed0 if r["feature"] == feature]
-            rocs, prs = [], []
-            for r in runs:
-                p = preds[r["run_id"]]
-                fpr, tpr, _ = roc_points(p["y_true"], p["score_1"])
-                rocs.append((r["method"], fpr, tpr, r["metrics"]["auc"]))
-                recall, precision = _pr(p["y_true"].to_numpy(), p["score_1"].to_numpy())
-                prs.append((r["method"], recall, precision))
-            ctx["roc_figs"].append(
-                figures.roc_curves(rocs, f"ROC — {feature}", folder, f"roc-{i}.png")
-            )
-            ctx["roc_figs"].append(
-                figures.pr_curves(prs, f"precision–recall — {feature}", folder, f"pr-{i}.png")
-            )
-        top = max(seed0, key=lambda r: r["metrics"]["auc"])
-        p = preds[top["run_id"]]
-        ctx["operating"] = {
-            "label": f"{top['method']} on {top['feature']}",
-            "fig": figures.threshold_curves(
-                p["y_true"],
-                p["score_1"],
-                top["threshold"],
-                f"{top['method']} · {top['feature']}",
-                folder,
-                "threshold.png",
-            ),
-            "rows": [
-                {
-                    "label": f"{r['method']} · {r['feature']}",
-                    **{
-                        k: _fmt(r["metrics"][m])
-                        for k, m in (
-                            ("mdr1", "mdr_at_fpr_1"),
-                            ("mdr4", "mdr_at_fpr_4"),
-                            ("fpr1", "fpr_at_mdr_1"),
-                            ("fpr4", "fpr_at_mdr_4"),
-                            ("eer", "eer"),
-                        )
-                    },
-                    "threshold": _fmt(r["threshold"]),
-                }
-                for r in sorted(seed0, key=lambda r: -r["metrics"]["auc"])
-            ],
-        }
-        ctx["truth"] = _truth(seed0, preds, classes, folder)
-    ctx["paired"] = _paired(seed0, preds, binary, key)
-    ctx["feature_figs"] = []
-    for path in (
-        sorted((store.root / "features").glob("*.npz"))
-        if (store.root / "features").is_dir()
-        else []
-    ):
-        f = _load_npz(path)
-        ctx["feature_figs"].append(
-            figures.scree(
-                f["explained"], f"PCA scree — {path.stem}", folder, f"scree-{path.stem}.png"
-            )
-        )
-        ctx["feature_figs"].append(
-            figures.eigen_images(
-                f["eigen"], f"eigen-images — {path.stem}", folder, f"eigen-{path.stem}.png"
-            )
-        )
-    ex = _load_npz(store.root / "examples.npz")
-    ctx["examples_fig"] = (
-        figures.gallery(
-            ex["images"],
-            [f"{classes[int(y)]}" for y in ex["labels"]],
-            "random test examples per class",
-            folder,
-            "examples.png",
-        )
-        if ex
-        else None
-    )
-    (folder / "index.html").write_text(env.get_template("index.html.j2").render(**ctx))
-
-    from joblib import Parallel, delayed
-
-    pages = []
-    for (feature, method), page in page_of.items():
-        runs = [r for r in records if r["feature"] == feature and r["method"] == method]
-        pages.append(
-            delayed(_method_page)(
-                folder, page, runs, preds[runs[0]["run_id"]], classes, binary, nav, store.root
-            )
-        )
-    Parallel(n_jobs=jobs)(pages)
-    log.info("report written to %s in %.1f s", folder, time.perf_counter() - t0)
-    return folder / "index.html"
 
 
 def _pr(y, s):
@@ -263,6 +126,50 @@ def _pr(y, s):
     return tp / max(y.sum(), 1), tp / k
 
 
+def _curve_figs(seed0, preds, folder) -> list:
+    """ROC and precision-recall curves, one pair of figures per feature set."""
+    out = []
+    for i, feature in enumerate(sorted({r["feature"] for r in seed0})):
+        rocs, prs = [], []
+        for r in (r for r in seed0 if r["feature"] == feature):
+            p = preds[r["run_id"]]
+            fpr, tpr, _ = roc_points(p["y_true"], p["score_1"])
+            rocs.append((r["method"], fpr, tpr, r["metrics"]["auc"]))
+            recall, precision = _pr(p["y_true"].to_numpy(), p["score_1"].to_numpy())
+            prs.append((r["method"], recall, precision))
+        out.append(figures.roc_curves(rocs, f"ROC — {feature}", folder, f"roc-{i}.png"))
+        out.append(figures.pr_curves(prs, f"precision–recall — {feature}", folder, f"pr-{i}.png"))
+    return out
+
+
+_OPERATING = (
+    ("mdr1", "mdr_at_fpr_1"),
+    ("mdr4", "mdr_at_fpr_4"),
+    ("fpr1", "fpr_at_mdr_1"),
+    ("fpr4", "fpr_at_mdr_4"),
+    ("eer", "eer"),
+)
+
+
+def _operating(seed0, preds, folder) -> dict:
+    """Missed-detection rates at fixed FPR for every run; FNR/FPR curves of the best."""
+    top = max(seed0, key=lambda r: r["metrics"]["auc"])
+    p = preds[top["run_id"]]
+    label = f"{top['method']} · {top['feature']}"
+    rows = [
+        {
+            "label": f"{r['method']} · {r['feature']}",
+            **{k: fmt(r["metrics"][m]) for k, m in _OPERATING},
+            "threshold": fmt(r["threshold"]),
+        }
+        for r in sorted(seed0, key=lambda r: -r["metrics"]["auc"])
+    ]
+    fig = figures.threshold_curves(
+        p["y_true"], p["score_1"], top["threshold"], label, folder, "threshold.png"
+    )
+    return {"label": f"{top['method']} on {top['feature']}", "fig": fig, "rows": rows}
+
+
 def _truth(seed0, preds, classes, folder):
     """Efficiency against SNR and recall per original class (simulated data only)."""
     first = preds[seed0[0]["run_id"]]
@@ -270,27 +177,21 @@ def _truth(seed0, preds, classes, folder):
         return None
     best = _best_per_method(seed0, "auc")
     series, rows = [], []
-    fine = sorted(set(first["fine_class"])) if "fine_class" in first else []
     for method, r in sorted(best.items()):
         p = preds[r["run_id"]]
         pos = (p["score_1"] >= r["threshold"]).to_numpy()
         if "snr" in p:
             real = p["y_true"].to_numpy() == 1
             series.append((f"{method} · {r['feature']}", p["snr"].to_numpy()[real], pos[real]))
-    for name in fine:
+    for name in sorted(set(first["fine_class"])) if "fine_class" in first else []:
         values = []
         for _, r in sorted(best.items()):
             p = preds[r["run_id"]]
             m = (p["fine_class"] == name).to_numpy()
-            values.append(_fmt(float((p["score_1"].to_numpy()[m] >= r["threshold"]).mean())))
+            values.append(fmt(float((p["score_1"].to_numpy()[m] >= r["threshold"]).mean())))
         rows.append({"name": name, "cells": values})
-    fig = (
-        figures.efficiency_vs_snr(
-            series, "recall against SNR (best run per method)", folder, "efficiency.png"
-        )
-        if series
-        else None
-    )
+    title = "recall against SNR (best run per method)"
+    fig = figures.efficiency_vs_snr(series, title, folder, "efficiency.png") if series else None
     return {"fig": fig, "rows": rows, "methods": sorted(best), "positive": classes[1]}
 
 
@@ -303,24 +204,24 @@ def _paired(seed0, preds, binary, key):
     others = [r for r in best if r.get("kind") != "deep"]
     a, b = (cnns[0], others[0]) if cnns and others else (best[0], best[1])
     pa, pb = preds[a["run_id"]], preds[b["run_id"]]
-    score_cols = [c for c in pa if c.startswith("score_")]
     y = pa["y_true"].to_numpy()
-    pred_a = pa[score_cols].to_numpy().argmax(axis=1)
-    pred_b = pb[score_cols].to_numpy().argmax(axis=1)
     if binary:
         pred_a = (pa["score_1"] >= a["threshold"]).to_numpy().astype(int)
         pred_b = (pb["score_1"] >= b["threshold"]).to_numpy().astype(int)
+    else:
+        score_cols = [c for c in pa if c.startswith("score_")]
+        pred_a = pa[score_cols].to_numpy().argmax(axis=1)
+        pred_b = pb[score_cols].to_numpy().argmax(axis=1)
     mc = mcnemar(y, pred_a, pred_b)
     text = (
         f"McNemar: {mc['a_right_b_wrong']} test samples right only for the first, "
         f"{mc['a_wrong_b_right']} only for the second, p = {mc['p_value']:.3g}"
     )
     if binary:
-        pb_res = paired_bootstrap(y, pa["score_1"], pb["score_1"], "auc", n_boot=500)
-        text += (
-            f"; AUC difference {pb_res['difference']:+.4f} "
-            f"[{pb_res['ci'][0]:+.4f}, {pb_res['ci'][1]:+.4f}], p = {pb_res['p_value']:.3g}"
-        )
+        res = paired_bootstrap(y, pa["score_1"], pb["score_1"], "auc", n_boot=500)
+        lo, hi = res["ci"]
+        diff, p = res["difference"], res["p_value"]
+        text += f"; AUC difference {diff:+.4f} [{lo:+.4f}, {hi:+.4f}], p = {p:.3g}"
     if a.get("kind") == "deep" and b.get("kind") != "deep":
         what = "the best CNN against the best baseline"
     else:
@@ -329,127 +230,119 @@ def _paired(seed0, preds, binary, key):
     return {"label": label, "text": text}
 
 
-def _method_page(folder, page, runs, p, classes, binary, nav, store_root):
-    env = _env()
-    r = runs[0]
-    stem = page[:-5]
-    figs = []
-    cm = (
-        np.array(
-            [[r["metrics"]["tn"], r["metrics"]["fp"]], [r["metrics"]["fn"], r["metrics"]["tp"]]]
+def _feature_figs(store, folder) -> list:
+    out = []
+    for name, f in store.feature_summaries().items():
+        out.append(
+            figures.scree(f["explained"], f"PCA scree — {name}", folder, f"scree-{name}.png")
         )
-        if binary
-        else np.array(r["metrics"]["confusion"])
-    )
-    figs.append(figures.confusion(cm, classes, "confusion (counts)", folder, f"{stem}-cm.png"))
-    figs.append(
-        figures.confusion(
-            cm, classes, "confusion (row-normalised)", folder, f"{stem}-cmn.png", normalise=True
+        out.append(
+            figures.eigen_images(f["eigen"], f"eigen-images — {name}", folder, f"eigen-{name}.png")
         )
-    )
-    if binary:
-        figs.append(
-            figures.calibration(p["y_true"], p["score_1"], "reliability", folder, f"{stem}-cal.png")
-        )
-    if r.get("importances"):
-        figs.append(
-            figures.importances(r["importances"], "feature importances", folder, f"{stem}-imp.png")
-        )
-    wrong_fig = None
-    wrong = _load_npz(store_root / "runs" / r["run_id"] / "wrong.npz")
-    if wrong is not None and len(wrong["images"]):
-        score_cols = [c for c in p if c.startswith("score_")]
-        by_id = p.set_index("id")
-        captions = []
-        for i, y in zip(wrong["ids"], wrong["labels"]):
-            s = by_id.loc[str(i), score_cols].to_numpy(float)
-            captions.append(f"{classes[int(y)]} → {classes[int(s.argmax())]} {s.max():.2f}")
-        wrong_fig = figures.gallery(
-            wrong["images"], captions, "true → predicted (probability)", folder, f"{stem}-wrong.png"
-        )
-    deep_figs = _deep_figures(folder, stem, r, store_root, classes)
+    return out
+
+
+def _examples_fig(store, classes, folder):
+    ex = store.examples()
+    if not ex:
+        return None
+    captions = [f"{classes[int(y)]}" for y in ex["labels"]]
+    title = "random test examples per class"
+    return figures.gallery(ex["images"], captions, title, folder, "examples.png")
+
+
+def _write_index(store, records, folder, page_of, nav) -> None:
+    classes = records[0]["classes"]
+    binary = len(classes) == 2
     headline = BINARY_HEADLINE if binary else MULTICLASS_HEADLINE
-    metrics = [
-        (LABELS.get(m, m), _fmt(float(np.mean([x["metrics"][m] for x in runs])))) for m in headline
-    ]
+    table = comparison_table(records, published=store.config().get("published"))
+    ctx = {**_overview(store, records, folder), "nav": nav}
+    ctx["table"] = _table_context(table, headline, page_of)
+    preds = {r["run_id"]: store.predictions(r["run_id"]) for r in records}
+    seed0 = [r for r in records if r["seed"] == 0]
     if binary:
-        metrics += [
-            (m, _fmt(r["metrics"][m]))
-            for m in ("mcc", "balanced_accuracy", "fpr", "brier", "ece", "eer")
+        ctx["roc_figs"] = _curve_figs(seed0, preds, folder)
+        ctx["operating"] = _operating(seed0, preds, folder)
+        ctx["truth"] = _truth(seed0, preds, classes, folder)
+    ctx["paired"] = _paired(seed0, preds, binary, "auc" if binary else "accuracy")
+    ctx["feature_figs"] = _feature_figs(store, folder)
+    ctx["examples_fig"] = _examples_fig(store, classes, folder)
+    html = env().get_template("index.html.j2").render(**ctx)
+    (folder / "index.html").write_text(html, encoding="utf-8")
+
+
+def _check_destination(store, folder: Path, out) -> None:
+    """The write rule: an empty folder, or a report folder astrobench wrote."""
+    if out is None:  # the store's own report folder (older stores wrote it without a marker)
+        check_output_folder(folder, kind="report", owned=lambda f: True)
+    else:
+        check_output_folder(folder, kind="report", inputs=[store.root])
+
+
+def _install(staging: Path, folder: Path, source: Path) -> None:
+    """Move the staged files into ``folder``; remove files an earlier report there owned."""
+    old = set((read_marker(folder) or {}).get("files", [])) if folder.is_dir() else set()
+    new = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+    folder.mkdir(parents=True, exist_ok=True)
+    for rel in new:
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, folder / rel)
+    for rel in sorted(old - set(new)):
+        (folder / rel).unlink(missing_ok=True)
+    write_marker(folder, "report", source=str(source.resolve()), files=new)
+
+
+def build_report(results_dir, out=None, *, jobs: int = -1) -> Path:
+    """Write ``index.html``, one page per (feature set, method) and the figures.
+
+    Parameters
+    ----------
+    results_dir : path
+        A results folder written by ``python -m benchmark run``.
+    out : path, optional
+        Report folder (default ``<results_dir>/report``): new, empty, or an earlier report.
+    jobs : int
+        Processes drawing the per-method pages (-1: every core).
+
+    Returns
+    -------
+    Path
+        The report's ``index.html``.
+    """
+    from joblib import Parallel, delayed
+
+    t0 = time.perf_counter()
+    store = ResultsStore(results_dir)
+    records = store.records() if store.is_store() else []
+    if not records:
+        msg = f"{store.root}: no results found; run `python -m benchmark run` first"
+        raise MissingPathError(msg)
+    folder = Path(out) if out else store.report_dir
+    _check_destination(store, folder, out)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.building-", dir=folder.parent))
+    try:
+        page_of = {}
+        for r in records:
+            page_of.setdefault((r["feature"], r["method"]), f"run-{r['run_id']}.html")
+        nav = [{"page": p, "label": f"{m} · {f}"} for (f, m), p in sorted(page_of.items())]
+        _write_index(store, records, staging, page_of, nav)
+        classes, binary = records[0]["classes"], len(records[0]["classes"]) == 2
+        pages = [
+            delayed(method_page)(
+                store.root,
+                staging,
+                page,
+                [r for r in records if (r["feature"], r["method"]) == key],
+                classes,
+                binary,
+                nav,
+            )
+            for key, page in page_of.items()
         ]
-    html = env.get_template("method.html.j2").render(
-        title=f"{r['method']} · {r['feature']}",
-        run=r,
-        seeds=[x["seed"] for x in runs],
-        metrics=metrics,
-        figs=figs,
-        wrong_fig=wrong_fig,
-        deep_figs=deep_figs,
-        nav=nav,
-    )
-    (folder / page).write_text(html)
-
-
-def _deep_figures(folder, stem, r, store_root, classes) -> list:
-    """Training curves, first-layer filters, activation and occlusion maps of a CNN run."""
-    if r.get("kind") != "deep":
-        return []
-    figs = []
-    if r.get("history"):
-        figs.append(
-            (
-                "Training curves",
-                figures.training_curves(
-                    r["history"],
-                    r.get("best_epoch"),
-                    f"{r['method']}: loss and accuracy per epoch",
-                    folder,
-                    f"{stem}-train.png",
-                ),
-            )
-        )
-    ex = _load_npz(store_root / "runs" / r["run_id"] / "explain.npz")
-    if ex is None:
-        return figs
-    if "filters" in ex:
-        figs.append(
-            (
-                "First-layer filters",
-                figures.conv_filters(
-                    ex["filters"],
-                    "first conv layer (mean over input channels)",
-                    folder,
-                    f"{stem}-filters.png",
-                ),
-            )
-        )
-    maps = {k.split("_", 1)[1]: ex[k] for k in ex if k.startswith("act")}  # saved in layer order
-    if maps:
-        label = classes[int(ex["labels"][0])]
-        figs.append(
-            (
-                "Activation maps",
-                figures.activations(
-                    ex["images"][0],
-                    maps,
-                    f"activations of a test image ({label}), per conv layer",
-                    folder,
-                    f"{stem}-act.png",
-                ),
-            )
-        )
-    captions = [classes[int(y)] for y in ex["labels"]]
-    figs.append(
-        (
-            "Occlusion sensitivity",
-            figures.occlusion(
-                ex["images"],
-                ex["occlusion"],
-                captions,
-                "drop in the true-class probability when a patch is masked (red: evidence)",
-                folder,
-                f"{stem}-occ.png",
-            ),
-        )
-    )
-    return figs
+        Parallel(n_jobs=jobs)(pages)
+        _install(staging, folder, store.root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("report written to %s in %.1f s", folder, time.perf_counter() - t0)
+    return folder / "index.html"

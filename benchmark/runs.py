@@ -1,0 +1,215 @@
+"""Runs: plain values naming one training, and the one function that executes a run.
+
+:func:`plan` expands an experiment into :class:`Run` values (feature set, method,
+parameters, seed).  :func:`execute` trains and scores one run from a :class:`Job`
+(the run, its data and settings) and returns an :class:`Outcome`; it is the same
+function whatever executes it (in this process, in joblib workers, on a cluster),
+writes nothing but the run's own work folder, and never looks inside a method.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import methods
+from .metrics import (
+    BINARY_HEADLINE,
+    MULTICLASS_HEADLINE,
+    binary_metrics,
+    bootstrap_ci,
+    choose_threshold,
+    multiclass_metrics,
+)
+
+__all__ = ["IMAGES", "Job", "Outcome", "Run", "RunData", "execute", "plan", "run_id"]
+
+#: The "feature set" of methods that train on the images themselves.
+IMAGES = "images"
+
+
+def run_id(feature: str, method: str, seed: int) -> str:
+    """The folder name of a run: ``<feature>__<method>__seed<k>``."""
+    return f"{feature.replace('+', '-')}__{method}__seed{seed}"
+
+
+def _frozen(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training of one method on one feature set with one seed (hashable, picklable)."""
+
+    feature: str
+    method: str
+    params: tuple = ()
+    seed: int = 0
+
+    @property
+    def id(self) -> str:
+        return run_id(self.feature, self.method, self.seed)
+
+    def param_dict(self) -> dict:
+        """The method's parameters (nested tables come back as sorted pairs)."""
+        return {k: (dict(v) if _is_pairs(v) else v) for k, v in self.params}
+
+
+def _is_pairs(value) -> bool:
+    return (
+        isinstance(value, tuple)
+        and bool(value)
+        and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in value)
+    )
+
+
+def plan(config) -> list[Run]:
+    """Every run of ``config``: methods on features (each feature set) or images, per seed.
+
+    Methods that take features come first, grouped by feature set; methods that
+    take images follow.
+    """
+    seeds = range(config.run.seeds)
+    on_features, on_images = [], []
+    for name, params in config.methods.items():
+        if methods.spec(name)["input"] == "images":
+            on_images += [Run(IMAGES, name, _frozen(dict(params)), s) for s in seeds]
+        else:
+            on_features.append((name, _frozen(dict(params))))
+    runs = [
+        Run(feature, name, params, s)
+        for feature in config.features
+        for name, params in on_features
+        for s in seeds
+    ]
+    return runs + on_images
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The inputs of a run: train / validation / test parts and their integer labels."""
+
+    x_train: Any
+    y_train: np.ndarray
+    x_val: Any
+    y_val: np.ndarray
+    x_test: Any
+    y_test: np.ndarray
+    classes: tuple
+    feature_names: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything :func:`execute` needs: picklable, so any executor can send it anywhere."""
+
+    run: Run
+    data: RunData
+    settings: Any  # benchmark.config.RunConfig
+    work_dir: str | None = None
+    save_model: bool = False
+    progress: bool = False
+
+
+@dataclass
+class Outcome:
+    """What a run produced: the record's fields, test probabilities, artefacts."""
+
+    run: Run
+    info: dict
+    proba: np.ndarray
+    explanation: dict | None = None
+    model_dir: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def score(proba, val_score, y_val, y_test, classes, settings, seed) -> dict:
+    """Threshold (binary: chosen on validation), test metrics and bootstrap CIs."""
+    binary = len(classes) == 2
+    threshold = None
+    if binary:
+        threshold = choose_threshold(
+            y_val, val_score, strategy=settings.threshold, target_recall=settings.target_recall
+        )
+        metrics = binary_metrics(y_test, proba[:, 1], threshold)
+    else:
+        metrics = multiclass_metrics(y_test, proba, classes)
+    ci = {}
+    if settings.n_bootstrap:
+        ci = bootstrap_ci(
+            y_test,
+            proba[:, 1] if binary else proba,
+            BINARY_HEADLINE if binary else MULTICLASS_HEADLINE,
+            threshold=threshold,
+            classes=None if binary else classes,
+            n_boot=settings.n_bootstrap,
+            seed=seed,
+        )
+    return {"threshold": threshold, "metrics": metrics, "ci": ci}
+
+
+def _explain_indices(y, n_classes: int, per_class: int = 2) -> np.ndarray:
+    """The first ``per_class`` test samples of each class, in index order."""
+    return np.sort(np.concatenate([np.flatnonzero(y == k)[:per_class] for k in range(n_classes)]))
+
+
+def _train_rate(history, n) -> float | None:
+    epochs = [h["epoch_s"] for h in history or [] if "epoch_s" in h]
+    return float(n / np.median(epochs[1:] or epochs)) if epochs else None
+
+
+def _named_importances(values, names) -> dict | None:
+    """The 20 largest importances by feature name."""
+    if values is None or names is None:
+        return None
+    order = np.argsort(values)[::-1][:20]
+    return {str(names[i]): float(values[i]) for i in order}
+
+
+def execute(job: Job) -> Outcome:
+    """Train, threshold and score one run; save its model into its work folder if asked."""
+    run, d, settings = job.run, job.data, job.settings
+    method = methods.create(
+        run.method,
+        run.param_dict(),
+        seed=run.seed,
+        tune_budget=settings.tune_budget,
+        work_dir=job.work_dir,
+        progress=job.progress,
+    )
+    t0 = time.perf_counter()
+    method.fit(d.x_train, d.y_train, d.x_val, d.y_val)
+    fit_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    proba = method.predict_proba(d.x_test)
+    predict_s = time.perf_counter() - t1
+    binary = len(d.classes) == 2
+    val_score = method.predict_proba(d.x_val)[:, 1] if binary and len(d.y_val) else np.empty(0)
+    scored = score(proba, val_score, d.y_val, d.y_test, d.classes, settings, run.seed)
+    method.set_threshold(scored["threshold"])
+    summary = method.summary()
+    pick = _explain_indices(d.y_test, len(d.classes))
+    explanation = method.explain(np.asarray(d.x_test[pick]), d.y_test[pick])
+    model_dir = None
+    if job.save_model:
+        model_dir = Path(job.work_dir) / "model"
+        method.save(model_dir)
+    timings = {"fit_s": fit_s, "predict_per_s": len(d.y_test) / max(predict_s, 1e-9)}
+    if summary.get("history"):
+        timings["epochs"] = len(summary["history"])
+        timings["train_images_per_s"] = _train_rate(summary["history"], len(d.y_train))
+    info = {
+        **{k: v for k, v in summary.items() if k != "threshold"},
+        "importances": _named_importances(summary.get("importances"), d.feature_names),
+        **scored,
+        "timings": timings,
+    }
+    return Outcome(run, info, proba, explanation, model_dir)
