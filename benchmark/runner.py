@@ -100,7 +100,7 @@ def _outcomes(pending, config, setup, store, executor, jobs, progress):
         todo = []
         for run in runs:
             deep = methods.spec(run.method)["kind"] == "deep"
-            work = str(store.work_dir(run.id)) if deep else None
+            work = str(store.work_dir(run.id).resolve()) if deep else None
             todo.append(Job(run, data, config.run, work, save_model=deep, progress=progress))
         n_features = int(np.prod(np.shape(data.x_train)[1:]))
         for outcome in executor.map(execute, todo, heavy=feature == IMAGES):

@@ -162,7 +162,7 @@ def _stratified(indices: np.ndarray, labels: np.ndarray, size: float, rng) -> tu
     classes, counts = np.unique(y, return_counts=True)
     stratify = y if counts.min() >= 2 else None
     if stratify is None:
-        log.warning("a class has fewer than 2 samples; this split is not stratified")
+        log.info("a class has fewer than 2 samples; this split is not stratified")
     seed = int(rng.integers(2**31 - 1))
     try:
         rest, held = train_test_split(indices, test_size=size, random_state=seed, stratify=stratify)

@@ -328,10 +328,10 @@ def build_report(results_dir, out=None, *, jobs: int = -1) -> Path:
         nav = [{"page": p, "label": f"{m} · {f}"} for (f, m), p in sorted(page_of.items())]
         _write_index(store, records, staging, page_of, nav)
         classes, binary = records[0]["classes"], len(records[0]["classes"]) == 2
-        pages = [
+        pages = [  # absolute paths: pool workers may have started in another working folder
             delayed(method_page)(
-                store.root,
-                staging,
+                store.root.resolve(),
+                staging.resolve(),
                 page,
                 [r for r in records if (r["feature"], r["method"]) == key],
                 classes,

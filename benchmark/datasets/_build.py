@@ -144,7 +144,8 @@ def _same_kind(path, info, first_path, first) -> None:
             else "convert every image to one bit depth (e.g. 8-bit: Pillow's "
             "Image.open(path).convert('L' or 'RGB')) or remove it"
         )
-        msg = f"{path}: {info.depth} image ({info.mode}) among {first.depth} images such as {first_path}; {fix}"
+        kind = f"{info.depth} image ({info.mode}) among {first.depth} images"
+        msg = f"{path}: {kind} such as {first_path}; {fix}"
         raise ShapeMismatchError(msg)
     if info.shape[2] != first.shape[2]:
         target = "RGB" if first.shape[2] == 3 else "L"

@@ -55,6 +55,19 @@ def test_tuning_tries_candidates_and_keeps_the_best(data):
     assert len(fixed.history_) == 1 and fixed.best_params_ == {"C": 0.5}  # fixed: not tuned
 
 
+def test_knn_neighbours_are_capped_at_a_small_training_set(data):
+    xtr, ytr, xva, yva = data
+    method = ClassicalMethod("knn").fit(xtr[:10], ytr[:10], xva, yva)
+    assert method.estimator_[-1].n_neighbors == 10  # the default 15, capped
+    assert method.predict_proba(xva).shape == (len(xva), 2)
+    tuned = ClassicalMethod("knn", tune_budget=60).fit(xtr[:10], ytr[:10], xva, yva)
+    assert {"n_neighbors": 31} not in [h["params"] for h in tuned.history_]  # not tried
+    with pytest.raises(ConfigError, match="n_neighbors = 12 exceeds the 10 training samples"):
+        ClassicalMethod("knn", {"n_neighbors": 12}).validate(
+            n_train=10, n_classes=2, input_shape=(6,)
+        )
+
+
 def test_multiclass(data):
     xtr, ytr, xva, yva = data
     y3 = np.arange(len(ytr)) % 3

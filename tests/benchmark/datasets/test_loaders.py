@@ -107,7 +107,7 @@ def test_image_folder_png_and_fits_are_not_mixed(tmp_path):
     np.testing.assert_allclose(ds.images[0], 1.0)  # 8-bit scaled to [0, 1]
     # a FITS (pixel values in their units) beside [0, 1]-scaled PNGs would mix scales
     fits.PrimaryHDU(np.ones((6, 6), np.float32) * 7).writeto(tmp_path / "b" / "y.fits")
-    with pytest.raises(errors.ShapeMismatchError, match=r"y.fits: float image \(FITS\) among 8-bit"):
+    with pytest.raises(errors.ShapeMismatchError, match=r"y.fits: float image \(FITS\) among"):
         datasets.load(tmp_path)
 
 
