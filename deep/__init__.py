@@ -19,7 +19,7 @@ from benchmark.methods import METHODS
 __all__ = ["available", "build", "builder_params", "get"]
 
 
-def _model(name: str, target: str, help: str, **meta) -> None:
+def _model(name: str, target: str, help: str, *, train_defaults=None, **meta) -> None:
     """Register a CNN: ``target`` is its builder, ``"module:function"``."""
     METHODS.add(
         name,
@@ -29,47 +29,128 @@ def _model(name: str, target: str, help: str, **meta) -> None:
         input="images",
         method_class="deep.method:DeepMethod",
         save_format="keras",
+        train_defaults=dict(train_defaults or {}),
         **meta,
     )
 
 
+# Each line: the builder, a one-line description and the training defaults of the model's
+# write-up (any TrainSettings field; an experiment's parameters override them).
 _model(
-    "negm2021", "deep.models:negm2021", "Negm 2021 initial CNN (conv 32/64/128 + pooling; RMSprop)"
+    "negm2021",
+    "deep.models:negm2021",
+    "Negm 2021 initial CNN (conv 32/64/128 + pooling; RMSprop)",
+    # seed 001: RMSprop, batch 64, 50 epochs, no augmentation
+    train_defaults={"optimizer": "rmsprop", "learning_rate": 1e-3, "batch_size": 64, "epochs": 50},
 )
 _model(
     "negm2021-refined",
     "deep.models:negm2021_refined",
     "Negm 2021 final CNN (4 conv blocks, dropout, D4 augmentation, Adam)",
+    # seed 001 refined: Adam, batch 128, up to 200 epochs, dropout and augmentation
+    train_defaults={
+        "optimizer": "adam",
+        "batch_size": 128,
+        "epochs": 200,
+        "patience": 15,
+        "augment": ("d4",),
+    },
 )
 _model(
     "nightskynet",
     "deep.models:nightskynet",
     "Night Sky Net: conv 32/64/64/128, maxout dense layers, random crops",
+    # seed 002: random rotations / flips / transposes and a few pixels' translation, crop in
+    # the model; classes re-balanced by augmented over-sampling
+    train_defaults={
+        "optimizer": "adam",
+        "batch_size": 64,
+        "epochs": 50,
+        "patience": 10,
+        "augment": ("d4", "translate"),
+        "translate": 5,
+        "balance": True,
+    },
 )
-_model("galaxy-cnn", "deep.models:galaxy_cnn", "Galaxy Zoo spiral/elliptical CNN (SGD + momentum)")
+_model(
+    "galaxy-cnn",
+    "deep.models:galaxy_cnn",
+    "Galaxy Zoo spiral/elliptical CNN (SGD + momentum)",
+    # seed 003: SGD with momentum, binary cross-entropy, augmentation
+    train_defaults={
+        "optimizer": "sgd",
+        "learning_rate": 0.01,
+        "momentum": 0.9,
+        "batch_size": 64,
+        "epochs": 50,
+        "patience": 10,
+        "augment": ("d4", "translate"),
+        "translate": 3,
+    },
+)
 _model(
     "simple-cnn",
     "deep.models:simple_cnn",
     "seed 004 small CNN: 2 conv blocks, dropout, L2, input noise",
+    # seed 004: flips / rotations for the rare classes, Gaussian noise inside the model
+    train_defaults={
+        "optimizer": "sgd",
+        "learning_rate": 0.01,
+        "momentum": 0.9,
+        "batch_size": 64,
+        "epochs": 30,
+        "patience": 8,
+        "augment": ("d4",),
+        "balance": True,
+    },
 )
+# seed 004 transfer learning: SGD lr 0.001, momentum 0.9, x0.1 every 5 epochs, batch 32,
+# 20 epochs, random resized crop + horizontal flip
+_TRANSFER = {
+    "optimizer": "sgd",
+    "learning_rate": 1e-3,
+    "momentum": 0.9,
+    "schedule": "step",
+    "step_every": 5,
+    "step_gamma": 0.1,
+    "batch_size": 32,
+    "epochs": 20,
+    "augment": ("resized-crop", "flip"),
+}
 # heavy: minutes to build and train on a CPU (the common tests mark them slow)
 _model(
     "resnet50",
     "deep.applications:resnet50",
     "keras.applications ResNet50 with a new head",
+    train_defaults=_TRANSFER,
     heavy=True,
 )
 _model(
     "inceptionv3",
     "deep.applications:inceptionv3",
     "keras.applications InceptionV3 with a new head",
+    train_defaults=_TRANSFER,
     heavy=True,
 )
-_model("braai-vgg6", "deep.models:braai_vgg6", "ZTF braai VGG6 real/bogus net (Duev et al. 2019)")
+_model(
+    "braai-vgg6",
+    "deep.models:braai_vgg6",
+    "ZTF braai VGG6 real/bogus net (Duev et al. 2019)",
+    # Duev et al. 2019: Adam 3e-4, batch 64, flips, early stopping
+    train_defaults={
+        "optimizer": "adam",
+        "learning_rate": 3e-4,
+        "batch_size": 64,
+        "epochs": 50,
+        "patience": 10,
+        "augment": ("d4",),
+    },
+)
 _model(
     "rotation-invariant",
     "deep.models:rotation_invariant",
     "D4-invariant wrapper: a backbone on the 8 rotated/flipped views, features pooled",
+    train_defaults={"optimizer": "adam", "batch_size": 64, "epochs": 30, "patience": 8},
 )
 
 #: Builder arguments set by the method itself, not by experiments.

@@ -2,7 +2,8 @@
 
 A model's parameters in an experiment mix architecture hyperparameters (passed to
 its builder) and the training settings of :class:`TrainSettings`; :func:`split_params`
-separates and validates them.  Defaults follow each model's write-up.
+separates and validates them.  Each model's defaults follow its write-up and are part
+of its registration (``train_defaults`` in :mod:`deep`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .augment import AUGMENTATIONS
 
 keras = import_keras()
 
-__all__ = ["DEFAULTS", "TrainSettings", "make_callbacks", "make_optimizer", "split_params"]
+__all__ = ["TrainSettings", "make_callbacks", "make_optimizer", "split_params"]
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("none", "step", "plateau", "cosine")
@@ -119,87 +120,6 @@ class TrainSettings:
 
 SETTINGS_KEYS = tuple(f.name for f in dataclasses.fields(TrainSettings))
 
-#: Training defaults per registered model (from the seeds' write-ups).
-DEFAULTS = {
-    # seed 001: RMSprop, batch 64, 50 epochs, no augmentation
-    "negm2021": {"optimizer": "rmsprop", "learning_rate": 1e-3, "batch_size": 64, "epochs": 50},
-    # seed 001 refined: Adam, batch 128, up to 200 epochs, dropout and augmentation
-    "negm2021-refined": {
-        "optimizer": "adam",
-        "batch_size": 128,
-        "epochs": 200,
-        "patience": 15,
-        "augment": ("d4",),
-    },
-    # seed 002: random rotations / flips / transposes and a few pixels' translation, crop in
-    # the model; classes re-balanced by augmented over-sampling
-    "nightskynet": {
-        "optimizer": "adam",
-        "batch_size": 64,
-        "epochs": 50,
-        "patience": 10,
-        "augment": ("d4", "translate"),
-        "translate": 5,
-        "balance": True,
-    },
-    # seed 003: SGD with momentum, binary cross-entropy, augmentation
-    "galaxy-cnn": {
-        "optimizer": "sgd",
-        "learning_rate": 0.01,
-        "momentum": 0.9,
-        "batch_size": 64,
-        "epochs": 50,
-        "patience": 10,
-        "augment": ("d4", "translate"),
-        "translate": 3,
-    },
-    # seed 004: flips / rotations for the rare classes, Gaussian noise inside the model
-    "simple-cnn": {
-        "optimizer": "sgd",
-        "learning_rate": 0.01,
-        "momentum": 0.9,
-        "batch_size": 64,
-        "epochs": 30,
-        "patience": 8,
-        "augment": ("d4",),
-        "balance": True,
-    },
-    # seed 004 transfer learning: SGD lr 0.001, momentum 0.9, x0.1 every 5 epochs, batch 32,
-    # 20 epochs, random resized crop + horizontal flip
-    "resnet50": {
-        "optimizer": "sgd",
-        "learning_rate": 1e-3,
-        "momentum": 0.9,
-        "schedule": "step",
-        "step_every": 5,
-        "step_gamma": 0.1,
-        "batch_size": 32,
-        "epochs": 20,
-        "augment": ("resized-crop", "flip"),
-    },
-    "inceptionv3": {
-        "optimizer": "sgd",
-        "learning_rate": 1e-3,
-        "momentum": 0.9,
-        "schedule": "step",
-        "step_every": 5,
-        "step_gamma": 0.1,
-        "batch_size": 32,
-        "epochs": 20,
-        "augment": ("resized-crop", "flip"),
-    },
-    # Duev et al. 2019: Adam 3e-4, batch 64, flips, early stopping
-    "braai-vgg6": {
-        "optimizer": "adam",
-        "learning_rate": 3e-4,
-        "batch_size": 64,
-        "epochs": 50,
-        "patience": 10,
-        "augment": ("d4",),
-    },
-    "rotation-invariant": {"optimizer": "adam", "batch_size": 64, "epochs": 30, "patience": 8},
-}
-
 
 def split_params(name: str, params: dict, builder_params) -> tuple[TrainSettings, dict]:
     """Split an experiment's parameters into training settings and builder hyperparameters.
@@ -209,7 +129,9 @@ def split_params(name: str, params: dict, builder_params) -> tuple[TrainSettings
     ConfigError
         For a key that is neither (the message lists both kinds).
     """
-    settings, hparams = dict(DEFAULTS.get(name, {})), {}
+    from benchmark.methods import spec
+
+    settings, hparams = dict(spec(name).get("train_defaults", {})), {}
     for key, value in params.items():
         if key in SETTINGS_KEYS:
             settings[key] = tuple(value) if isinstance(value, list) else value

@@ -71,3 +71,24 @@ def test_listing_does_not_import_heavy_packages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"  # a fresh interpreter: other tests may have imported them
+
+
+def test_classical_commands_never_import_keras(tmp_path):
+    """``list``, ``data ...`` and ``run --methods <classical>`` on a preset with CNNs."""
+    import os
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from benchmark.cli import main\n"
+        "assert main(['-q', 'list']) == 0\n"
+        "assert main(['-q', 'data', 'info', 'sim-sdss-sn', '-p', 'n=300']) == 0\n"
+        "assert main(['-q', 'run', '--quick', '--methods', 'rf', '--features', 'pca',\n"
+        f"             '--jobs', '1', '--out', {str(tmp_path / 'res')!r}]) == 0\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules))"
+    )
+    env = {**os.environ, "ASTROBENCH_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "agg"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"

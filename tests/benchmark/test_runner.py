@@ -178,6 +178,23 @@ def test_another_experiment_is_not_overwritten(small, tmp_path):
     assert len(ResultsStore(out).records()) == 6
 
 
+def test_results_written_before_markers_stay_readable(small, tmp_path):
+    """A store of the first layout: no marker, feature summaries in ``features/``."""
+    out = tmp_path / "res"
+    config = load_experiment(small)
+    run_experiment(config, out=out, progress=False)
+    (out / ".astrobench.json").unlink()
+    (out / "summaries").rename(out / "features")
+    before = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/record.json")}
+    store = run_experiment(config, out=out, progress=False)  # resumes: nothing to redo
+    assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/record.json")} == before
+    assert set(store.feature_summaries()) == {"pca"}
+    assert main(["-q", "report", str(out)]) == 0
+    assert "scree-pca.png" in (out / "report" / "index.html").read_text()
+    run_experiment(config.select(seeds=2), out=out, force=True, progress=False)
+    assert not (out / "features").exists() and (out / ".astrobench.json").is_file()
+
+
 def test_seeds_give_mean_and_std(small, tmp_path):
     config = load_experiment(small).select(
         methods=["logreg", "decision-tree"], features=["handcrafted"], seeds=2
