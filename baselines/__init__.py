@@ -16,9 +16,15 @@ __all__ = ["available", "get"]
 
 
 def _baseline(
-    name, factory, help, *, search_space, sample_weight=False, save_format="joblib", **meta
+    name, factory, help, *, search_space, imbalance="class_weight", save_format="joblib", **meta
 ):
-    """Register a baseline: ``factory`` in :mod:`baselines.models`, tried candidates, format."""
+    """Register a baseline: its factory in :mod:`baselines.models`, grid, imbalance, format.
+
+    ``imbalance`` says how ``class_weight="balanced"`` reaches it: ``class_weight`` (the
+    factory's argument), ``sample_weight`` (balanced weights in ``fit``), ``priors`` (equal
+    class priors, for the Bayes classifiers) or ``oversample`` (training samples of the
+    rarer classes repeated, for methods that take no weights).
+    """
     METHODS.add(
         name,
         f"baselines.models:{factory}",
@@ -26,56 +32,80 @@ def _baseline(
         kind="classical",
         input="features",
         method_class="baselines.method:ClassicalMethod",
-        search_space=tuple(search_space),
-        sample_weight=sample_weight,
+        search_space={k: tuple(v) for k, v in search_space.items()},
+        imbalance=imbalance,
         save_format=save_format,
         **meta,
     )
 
 
-# candidates are tried after the defaults, in order, while the tuning budget lasts
+# search_space: a grid of values per hyperparameter.  ClassicalMethod always fits the
+# defaults, then ``n_candidates`` points of the grid (all of a smaller grid), drawn with the
+# run's seed: the same candidates on every machine, whatever its load.
 _baseline(
-    "rf", "rf", "random forest", search_space=[{"max_features": 0.3}, {"min_samples_leaf": 3}]
+    "rf",
+    "rf",
+    "random forest",
+    search_space={"max_features": ["sqrt", 0.3, 0.5], "min_samples_leaf": [1, 3, 5]},
 )
 _baseline(
     "knn",
     "knn",
     "k nearest neighbours (scaled)",
-    search_space=[{"n_neighbors": 5}, {"n_neighbors": 31}],
+    search_space={"n_neighbors": [5, 15, 31], "weights": ["distance", "uniform"]},
     at_most_n_train=("n_neighbors",),
+    imbalance="oversample",
 )
 _baseline(
-    "svm", "svm", "RBF SVM with Platt-scaled probabilities", search_space=[{"C": 1.0}, {"C": 100.0}]
+    "svm",
+    "svm",
+    "RBF SVM with Platt-scaled probabilities",
+    search_space={"C": [1.0, 10.0, 100.0], "gamma": ["scale", 0.01]},
 )
-_baseline("nb", "nb", "Gaussian naive Bayes", search_space=[{"var_smoothing": 1e-6}])
+_baseline(
+    "nb",
+    "nb",
+    "Gaussian naive Bayes",
+    search_space={"var_smoothing": [1e-9, 1e-6, 1e-3]},
+    imbalance="priors",
+)
 _baseline(
     "mec",
     "mec",
     "minimum error classification (regularised QDA)",
-    search_space=[{"reg_param": 0.01}, {"reg_param": 0.5}],
+    search_space={"reg_param": [0.01, 0.1, 0.5]},
+    imbalance="priors",
 )
 _baseline(
-    "logreg", "logreg", "logistic regression (scaled)", search_space=[{"C": 0.1}, {"C": 10.0}]
+    "logreg",
+    "logreg",
+    "logistic regression (scaled)",
+    search_space={"C": [0.01, 0.1, 1.0, 10.0]},
 )
 _baseline(
     "xgboost",
     "xgboost",
     "gradient-boosted trees (XGBoost)",
-    search_space=[{"max_depth": 3}, {"learning_rate": 0.05, "n_estimators": 600}],
-    sample_weight=True,
+    search_space={
+        "max_depth": [3, 6],
+        "learning_rate": [0.05, 0.1],
+        "n_estimators": [300, 600],
+    },
+    imbalance="sample_weight",
     save_format="xgboost",
 )
 _baseline(
     "decision-tree",
     "decision_tree",
     "a single decision tree",
-    search_space=[{"max_depth": 5}, {"max_depth": None, "min_samples_leaf": 10}],
+    search_space={"max_depth": [5, 10, None], "min_samples_leaf": [5, 10]},
 )
 _baseline(
     "mlp",
     "mlp",
     "feed-forward network (SkyNet-style; 1 hidden layer)",
-    search_space=[{"hidden_layer_sizes": (50, 50), "alpha": 1e-3}, {"alpha": 1e-2}],
+    search_space={"hidden_layer_sizes": [(100,), (50, 50)], "alpha": [1e-4, 1e-3, 1e-2]},
+    imbalance="sample_weight",  # scikit-learn >= 1.7
 )
 
 

@@ -22,6 +22,18 @@ def _log_loss(y, proba):
     return float(-np.mean(np.log(p)))
 
 
+def _oversampled_rows(y, rng) -> np.ndarray:
+    """Row indices with every class repeated (drawn with replacement) up to the largest's size."""
+    counts = np.bincount(y)
+    rows = []
+    for k, count in enumerate(counts):
+        members = np.flatnonzero(y == k)
+        if count:
+            extra = rng.choice(members, counts.max() - count, replace=True)
+            rows.append(np.concatenate([members, extra]))
+    return np.sort(np.concatenate(rows))
+
+
 def _balanced_weights(y):
     counts = np.bincount(y)
     w = len(y) / (len(counts) * np.maximum(counts, 1))
@@ -31,10 +43,13 @@ def _balanced_weights(y):
 class ClassicalMethod(Method):
     """A registered baseline with hyperparameters tuned on the validation part.
 
-    The defaults are always fitted; the candidates of the baseline's registered
-    search space are tried after them while ``tune_budget`` seconds last (0
-    disables tuning), and the one with the lowest validation log-loss is kept.
-    Hyperparameters given in ``params`` are fixed, never tuned.
+    The defaults are always fitted; then ``n_candidates`` points of the baseline's
+    registered grid (the whole grid when it is smaller), drawn with scikit-learn's
+    ``ParameterSampler`` seeded by ``seed``; the candidate with the lowest
+    validation log-loss is kept.  The candidates are a fixed set: the same on every
+    machine and under any load (time is measured, never a stopping rule).
+    Hyperparameters given in ``params`` are fixed, never tuned.  ``class_weight``
+    reaches the estimator as its registration's ``imbalance`` says.
 
     See :class:`benchmark.methods.Method` for the parameters.
     """
@@ -45,34 +60,79 @@ class ClassicalMethod(Method):
     def _spec(self):
         return spec(self.name)
 
-    def _build(self, extra: dict):
+    def _build(self, extra: dict, n_classes: int):
         from . import get
 
-        return get(self.name, **{"random_state": self.seed, **self.params, **extra})
+        return get(
+            self.name,
+            **{
+                "random_state": self.seed,
+                **self._balance_params(n_classes),
+                **self.params,
+                **extra,
+            },
+        )
+
+    def _balance_params(self, n_classes: int) -> dict:
+        """Factory arguments that balance the classes (``class_weight`` or equal ``priors``)."""
+        if self.class_weight != "balanced":
+            return {}
+        mode = self._spec().get("imbalance")
+        if mode == "class_weight":
+            return {"class_weight": "balanced"}
+        if mode == "priors":
+            return {"priors": np.full(n_classes, 1.0 / n_classes)}
+        return {}
 
     def _fit_one(self, extra, x, y):
         import warnings
 
-        est = self._build(extra)
+        mode = self._spec().get("imbalance") if self.class_weight == "balanced" else None
+        est = self._build(extra, int(y.max()) + 1)
+        kwargs = {}
+        if mode == "sample_weight":
+            steps = getattr(est, "steps", None)  # a Pipeline routes it to its last step
+            key = f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
+            kwargs[key] = _balanced_weights(y)
+        elif mode == "oversample":
+            rows = _oversampled_rows(y, np.random.default_rng(self.seed))
+            x, y = x[rows], y[rows]
         with warnings.catch_warnings():
             # small training sets: scikit-learn lowers the quantile count itself, correctly
             warnings.filterwarnings("ignore", "n_quantiles .* greater than the total number")
-            if self._spec().get("sample_weight"):
-                est.fit(x, y, sample_weight=_balanced_weights(y))
-            else:
-                est.fit(x, y)
+            est.fit(x, y, **kwargs)
         return est
 
-    def _candidates(self, n_train: int) -> list[dict]:
-        """The defaults, then the search space's candidates that fit the data and ``params``."""
+    def _defaults(self) -> dict:
+        import inspect
+
+        from benchmark.methods import METHODS
+
+        signature = inspect.signature(METHODS.get(self.name))
+        return {k: p.default for k, p in signature.parameters.items()}
+
+    def candidates(self, n_train: int) -> list[dict]:
+        """The defaults (``{}``), then up to ``n_candidates`` grid points, seeded.
+
+        Grid values bounded by the training size (kNN's ``n_neighbors``) that exceed
+        ``n_train`` are left out, and so are hyperparameters fixed in ``params``.
+        """
+        from sklearn.model_selection import ParameterGrid, ParameterSampler
+
         bounded = self._spec().get("at_most_n_train", ())
-        fixed = set(self.params)
-        out = [{}]
-        for cand in self._spec().get("search_space", ()):
-            if fixed & set(cand) or any(cand.get(k, 0) > n_train for k in bounded):
-                continue
-            out.append(dict(cand))
-        return out
+        space = {
+            k: [v for v in values if not (k in bounded and v is not None and v > n_train)]
+            for k, values in self._spec().get("search_space", {}).items()
+            if k not in self.params
+        }
+        space = {k: v for k, v in space.items() if v}
+        if not space or self.n_candidates <= 0:
+            return [{}]
+        grid = list(ParameterGrid(space))
+        if len(grid) > self.n_candidates:
+            grid = list(ParameterSampler(space, self.n_candidates, random_state=self.seed))
+        defaults = self._defaults()
+        return [{}] + [c for c in grid if any(defaults.get(k) != v for k, v in c.items())]
 
     def validate(self, *, n_train: int, n_classes: int, input_shape: tuple) -> None:
         """Refuse bad hyperparameter values now rather than mid-run.
@@ -106,28 +166,20 @@ class ClassicalMethod(Method):
             raise ConfigError(msg) from None
 
     def fit(self, x_train, y_train, x_val, y_val) -> ClassicalMethod:
-        """Fit the defaults, then candidates while the budget lasts; keep the best on val."""
+        """Fit the defaults and every candidate; keep the best on the validation part."""
         x_train, y_train = _checked(x_train, y_train, "training")
         x_val, y_val = _checked(x_val, y_val, "validation", x_train.shape[1])
         self.classes_ = np.unique(y_train)
         self.n_features_in_ = x_train.shape[1]
-        start = time.perf_counter()
-        candidates = self._candidates(len(y_train)) if self.tune_budget > 0 and len(y_val) else [{}]
-        self.history_ = []
+        candidates = self.candidates(len(y_train)) if len(y_val) else [{}]
+        self.history_, self.tuning_s_ = [], []
         best = None
         for extra in candidates:
-            if extra and time.perf_counter() - start > self.tune_budget:
-                break
             t0 = time.perf_counter()
             est = self._fit_one(self._capped(extra, len(y_train)), x_train, y_train)
             score = _log_loss(y_val, est.predict_proba(x_val)) if len(y_val) else 0.0
-            self.history_.append(
-                {
-                    "params": _jsonable(extra),
-                    "val_log_loss": score,
-                    "fit_s": time.perf_counter() - t0,
-                }
-            )
+            self.tuning_s_.append(time.perf_counter() - t0)
+            self.history_.append({"params": _jsonable(extra), "val_log_loss": score})
             if best is None or score < best[0]:
                 best = (score, extra, est)
         self.best_params_ = {**self.params, **best[1]}
@@ -163,11 +215,16 @@ class ClassicalMethod(Method):
     def summary(self) -> dict:
         est = getattr(self.estimator_, "steps", [[None, self.estimator_]])[-1][1]
         importances = getattr(est, "feature_importances_", None)
+        if importances is None and getattr(est, "coef_", None) is not None:
+            # linear models on standardised inputs: the size of each coefficient
+            importances = np.abs(np.atleast_2d(est.coef_)).mean(axis=0)
         return {
             "method_params": _jsonable(self.best_params_),
+            "class_weight": self.class_weight,
             "tuning": self.history_,
             "importances": None if importances is None else np.asarray(importances, float).tolist(),
             "threshold": getattr(self, "threshold_", None),
+            "timings": {"tuning_fit_s": list(getattr(self, "tuning_s_", []))},
         }
 
     def save(self, folder) -> None:
@@ -179,6 +236,7 @@ class ClassicalMethod(Method):
             "name": self.name,
             "params": _jsonable(self.best_params_),
             "seed": self.seed,
+            "class_weight": self.class_weight,
             "classes": self.classes_.tolist(),
             "threshold": getattr(self, "threshold_", None),
         }
@@ -197,6 +255,7 @@ class ClassicalMethod(Method):
         folder = Path(folder)
         meta = read_json(folder / "method.json", what="saved method description")
         method = cls(meta["name"], meta["params"], seed=meta["seed"])
+        method.class_weight = meta.get("class_weight", "none")
         method.classes_ = np.asarray(meta["classes"])
         method.best_params_ = meta["params"]
         method.history_ = []

@@ -1,9 +1,11 @@
 """Factories of the classical classifiers, with their default hyperparameters.
 
 Each factory returns a fresh scikit-learn estimator or Pipeline with
-``predict_proba``; scaling is included where the method needs it, and class
-imbalance is handled by class weights where the estimator supports them
-(``xgboost`` gets balanced sample weights: its registration says so).
+``predict_proba``; scaling is included where the method needs it.  Class
+imbalance is one run setting for every method (``[run] class_weight``):
+:class:`baselines.method.ClassicalMethod` passes it as the factory's
+``class_weight``, as equal ``priors``, as sample weights or by over-sampling,
+as each baseline's registration says.
 Search spaces and other metadata are in the registration lines of
 :mod:`baselines`.
 Estimators run single-threaded: the runner parallelises over runs.
@@ -42,13 +44,16 @@ def _gaussianised(estimator, random_state) -> Pipeline:
     return Pipeline([("gaussianise", quantiles), ("clf", estimator)])
 
 
-def rf(*, n_estimators=300, max_features="sqrt", min_samples_leaf=1, random_state=0):
-    """Random forest (du Buisson et al.'s best classical method), balanced class weights."""
+def rf(
+    *, n_estimators=300, max_features="sqrt", min_samples_leaf=1, class_weight=None, random_state=0
+):
+    """Random forest (du Buisson et al.'s best classical method)."""
     return RandomForestClassifier(
         n_estimators=n_estimators,
         max_features=max_features,
         min_samples_leaf=min_samples_leaf,
-        class_weight="balanced_subsample",
+        # each tree's bootstrap sample re-weighted
+        class_weight="balanced_subsample" if class_weight == "balanced" else class_weight,
         random_state=random_state,
         n_jobs=1,
     )
@@ -59,29 +64,30 @@ def knn(*, n_neighbors=15, weights="distance", random_state=0):
     return _scaled(KNeighborsClassifier(n_neighbors=n_neighbors, weights=weights))
 
 
-def svm(*, C=10.0, gamma="scale", random_state=0):
+def svm(*, C=10.0, gamma="scale", class_weight=None, random_state=0):
     """RBF support vector machine; probabilities by Platt (sigmoid) calibration, 3-fold."""
-    svc = SVC(C=C, gamma=gamma, class_weight="balanced", random_state=random_state)
+    svc = SVC(C=C, gamma=gamma, class_weight=class_weight, random_state=random_state)
     return _scaled(CalibratedClassifierCV(svc, method="sigmoid", cv=3))
 
 
-def nb(*, var_smoothing=1e-9, random_state=0):
+def nb(*, var_smoothing=1e-9, priors=None, random_state=0):
     """Gaussian naive Bayes on features mapped to normal marginals."""
-    return _gaussianised(GaussianNB(var_smoothing=var_smoothing), random_state)
+    return _gaussianised(GaussianNB(var_smoothing=var_smoothing, priors=priors), random_state)
 
 
-def mec(*, reg_param=0.1, random_state=0):
+def mec(*, reg_param=0.1, priors=None, random_state=0):
     """Minimum error classification: Bayes rule with Gaussian class densities (regularised QDA).
 
     Features are mapped to normal marginals first, so the Gaussian densities fit better.
     """
-    return _gaussianised(QuadraticDiscriminantAnalysis(reg_param=reg_param), random_state)
+    qda = QuadraticDiscriminantAnalysis(reg_param=reg_param, priors=priors)
+    return _gaussianised(qda, random_state)
 
 
-def logreg(*, C=1.0, random_state=0):
+def logreg(*, C=1.0, class_weight=None, random_state=0):
     """Logistic regression (seed 004 pairs it with 20 PCA components)."""
     return _scaled(
-        LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=random_state)
+        LogisticRegression(C=C, max_iter=2000, class_weight=class_weight, random_state=random_state)
     )
 
 
@@ -101,12 +107,12 @@ def xgboost(*, n_estimators=300, max_depth=6, learning_rate=0.1, subsample=0.9, 
     )
 
 
-def decision_tree(*, max_depth=10, min_samples_leaf=5, random_state=0):
+def decision_tree(*, max_depth=10, min_samples_leaf=5, class_weight=None, random_state=0):
     """A single decision tree (seed 003's baseline)."""
     return DecisionTreeClassifier(
         max_depth=max_depth,
         min_samples_leaf=min_samples_leaf,
-        class_weight="balanced",
+        class_weight=class_weight,
         random_state=random_state,
     )
 

@@ -341,7 +341,6 @@ def _cmd_run(args) -> int:
 
     from .config import load_experiment
     from .runner import run_experiment
-    from .tables import comparison_table, render_markdown, render_text
 
     config = load_experiment(
         args.experiment,
@@ -360,12 +359,24 @@ def _cmd_run(args) -> int:
         progress=not args.quiet,
         inputs=[experiment_file] if experiment_file.is_file() else [],
     )
-    table = comparison_table(store.records(), published=config.published)
-    title = f"{config.name}: {config.description}" if config.description else config.name
-    store.write_tables(table.to_csv(index=False), render_markdown(table, title))
-    print(render_text(table, title))
+    print(write_tables(store))
     print(f"\nresults: {store.root}\nreport:  {build_report(store.root)}")
     return 0
+
+
+def write_tables(store) -> str:
+    """The comparison table with its statistics: ``table.csv`` and ``table.md`` into the
+    store; returns the text for the terminal."""
+    from .tables import comparison_table, render_markdown, render_text
+    from .verdict import analyse
+
+    config = store.config()
+    records = store.records()
+    analysis = analyse(store, records)
+    table = comparison_table(records, published=config.get("published"), analysis=analysis)
+    title = config["name"] + (f": {config['description']}" if config.get("description") else "")
+    store.write_tables(table.to_csv(index=False), render_markdown(table, title, analysis))
+    return render_text(table, title, analysis)
 
 
 def _cmd_report(args) -> int:

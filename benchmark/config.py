@@ -140,6 +140,7 @@ class DatasetConfig:
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 THRESHOLDS = ("fixed", "max-f1", "target-recall")
+CLASS_WEIGHTS = ("balanced", "none")
 
 
 def available_presets() -> list[str]:
@@ -173,15 +174,21 @@ def _number(table, key, where, kind=float, low=None, high=None):
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """``[split]``: seed and fractions (defaults of seed 001: 25% test, 30% of the rest val)."""
+    """``[split]``: seed, fractions (seed 001: 25% test, 30% of the rest val), grouping.
+
+    ``group_column`` names a per-sample column (e.g. ``objectId``) whose groups are
+    never divided between parts; the loader may name one by default (``ztf-alerts``),
+    and ``group_column = ""`` turns that off.
+    """
 
     seed: int = 0
     test_size: float = 0.25
     val_size: float = 0.30
+    group_column: str | None = None
 
     @classmethod
     def from_table(cls, table: dict, where: str = "[split]"):
-        _check_keys(table, ("seed", "test_size", "val_size"), where)
+        _check_keys(table, ("seed", "test_size", "val_size", "group_column"), where)
         kw = {}
         if "seed" in table:
             kw["seed"] = _number(table, "seed", where, int, 0)
@@ -195,41 +202,80 @@ class SplitConfig:
                         f"(e.g. {key} = {getattr(cls, key)})"
                     )
                     raise ConfigError(msg)
+        if "group_column" in table:
+            if not isinstance(table["group_column"], str):
+                msg = f"{where}.group_column must be a column name, got {table['group_column']!r}"
+                raise ConfigError(msg)
+            kw["group_column"] = table["group_column"]
         return cls(**kw)
+
+
+def _choice(table, key, where, valid) -> str:
+    if table[key] not in valid:
+        msg = f"{where}.{key}: unknown value {table[key]!r}; valid: {', '.join(valid)}"
+        raise ConfigError(msg)
+    return table[key]
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """``[run]``: seeds, tuning budget, decision threshold, bootstrap size."""
+    """``[run]``: seeds, tuning, class imbalance, decision threshold, bootstrap size.
+
+    Parameters
+    ----------
+    seeds : int
+        Repeats with seeds 0..seeds-1 (same split; the methods' own randomness changes).
+    n_candidates : int
+        Hyperparameter candidates tried on the validation part besides the defaults: a
+        fixed set drawn with the run's seed, the same count for every method that tunes.
+    class_weight : {"balanced", "none"}
+        One treatment of class imbalance for every method, CNNs included.
+    threshold : {"fixed", "max-f1", "target-recall"}
+        How binary decision thresholds are chosen on the validation part.
+    target_recall : float
+    n_bootstrap : int
+        Bootstrap resamples of the test part for CIs and paired tests.
+    """
 
     seeds: int = 1
-    tune_budget: float = 20.0
+    n_candidates: int = 8
+    class_weight: str = "balanced"
     threshold: str = "fixed"
     target_recall: float = 0.95
     n_bootstrap: int = 1000
 
+    KEYS = ("seeds", "n_candidates", "class_weight", "threshold", "target_recall", "n_bootstrap")
+
     @classmethod
     def from_table(cls, table: dict, where: str = "[run]"):
-        _check_keys(
-            table, ("seeds", "tune_budget", "threshold", "target_recall", "n_bootstrap"), where
-        )
+        if "tune_budget" in table:
+            msg = (
+                f"{where}.tune_budget was replaced by n_candidates: tuning now tries a fixed, "
+                f"seeded number of candidates (e.g. n_candidates = 8), never a race against "
+                f"the clock"
+            )
+            raise ConfigError(msg)
+        _check_keys(table, cls.KEYS, where)
         kw = {}
         if "seeds" in table:
             kw["seeds"] = _number(table, "seeds", where, int, 1, 100)
-        if "tune_budget" in table:
-            kw["tune_budget"] = _number(table, "tune_budget", where, float, 0.0)
+        if "n_candidates" in table:
+            kw["n_candidates"] = _number(table, "n_candidates", where, int, 0, 1000)
         if "target_recall" in table:
             kw["target_recall"] = _number(table, "target_recall", where, float, 0.0, 1.0)
         if "n_bootstrap" in table:
             kw["n_bootstrap"] = _number(table, "n_bootstrap", where, int, 0, 100000)
         if "threshold" in table:
-            if table["threshold"] not in THRESHOLDS:
+            try:
+                kw["threshold"] = _choice(table, "threshold", where, THRESHOLDS)
+            except ConfigError:
                 msg = (
                     f"{where}.threshold: unknown strategy {table['threshold']!r}; "
                     f"valid: {', '.join(THRESHOLDS)}"
                 )
-                raise ConfigError(msg)
-            kw["threshold"] = table["threshold"]
+                raise ConfigError(msg) from None
+        if "class_weight" in table:
+            kw["class_weight"] = _choice(table, "class_weight", where, CLASS_WEIGHTS)
         return cls(**kw)
 
 
@@ -272,15 +318,21 @@ def _check_name(value, where: str) -> str:
 
 
 def _check_published(value, where: str):
+    """``published``: one benchmark's name or a list of them (rows shown in that order)."""
     from .tables import published_benchmarks
 
     if value is None:
         return None
-    valid = published_benchmarks()
-    if value not in valid:
-        msg = f"{where}: unknown published benchmark {value!r}; valid: {', '.join(valid)}"
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        msg = f"{where}: published must be a benchmark name or a list of them, got {value!r}"
         raise ConfigError(msg)
-    return value
+    valid = published_benchmarks()
+    for name in names:
+        if name not in valid:
+            msg = f"{where}: unknown published benchmark {name!r}; valid: {', '.join(valid)}"
+            raise ConfigError(msg)
+    return value if isinstance(value, str) else tuple(names)
 
 
 def _select(table: dict, key: str, chosen, valid) -> dict:
@@ -354,7 +406,7 @@ class ExperimentConfig:
     methods: MappingProxyType
     run: RunConfig
     description: str = ""
-    published: str | None = None
+    published: str | tuple | None = None
     real_data: bool = False
 
     KEYS = (
@@ -456,7 +508,9 @@ class ExperimentConfig:
         return {
             "name": self.name,
             "description": self.description,
-            "published": self.published,
+            "published": list(self.published)
+            if isinstance(self.published, tuple)
+            else self.published,
             "real_data": self.real_data,
             "dataset": {
                 "source": self.dataset.source,

@@ -94,8 +94,12 @@ class Method:
         Hyperparameters fixed by the experiment.
     seed : int
         Seeds every random choice of the method.
-    tune_budget : float
-        Seconds of hyperparameter tuning on the validation part (methods that tune).
+    n_candidates : int
+        Hyperparameter candidates tried on the validation part besides the defaults
+        (methods that tune; a fixed, seeded set).
+    class_weight : {"balanced", "none"}
+        How class imbalance is treated: ``balanced`` gives every class the same total
+        weight (class weights, equal priors or balanced sampling, as the method allows).
     work_dir : path, optional
         Where a method that checkpoints keeps its state while it trains, so an
         interrupted fit resumes there.
@@ -114,14 +118,16 @@ class Method:
         params: dict | None = None,
         *,
         seed: int = 0,
-        tune_budget: float = 0.0,
+        n_candidates: int = 0,
+        class_weight: str = "balanced",
         work_dir=None,
         progress: bool = False,
     ):
         self.name = name
         self.params = dict(params or {})
         self.seed = int(seed)
-        self.tune_budget = float(tune_budget)
+        self.n_candidates = int(n_candidates)
+        self.class_weight = class_weight
         self.work_dir = work_dir
         self.progress = progress
 
@@ -131,7 +137,8 @@ class Method:
             "name": self.name,
             "params": dict(self.params),
             "seed": self.seed,
-            "tune_budget": self.tune_budget,
+            "n_candidates": self.n_candidates,
+            "class_weight": self.class_weight,
             "work_dir": self.work_dir,
             "progress": self.progress,
         }
@@ -171,8 +178,10 @@ class Method:
         """What records and reports need of the fitted method.
 
         Keys: ``method_params`` (the parameters used, tuned ones included),
-        ``tuning`` (candidates tried), ``importances`` (per input feature, or None),
-        ``n_parameters``, ``history`` and ``best_epoch`` (CNNs), ``threshold``.
+        ``class_weight``, ``tuning`` (candidates tried and their validation scores),
+        ``importances`` (per input feature, or None), ``n_parameters``, ``history``,
+        ``best_epoch`` and ``budget_limited`` (CNNs), ``threshold``, and ``timings``
+        (wall-clock figures, kept apart from the deterministic rest).
         """
         return {"method_params": dict(self.params), "threshold": getattr(self, "threshold_", None)}
 

@@ -94,7 +94,9 @@ def _check_methods(config, dataset, split) -> None:
 def _check_features(config, dataset, split) -> None:
     import features
 
-    for name, params in config.features.items():
+    from .runs import SHORTCUT
+
+    for name, params in {SHORTCUT[0]: {}, **config.features}.items():
         features.validate(
             name, dict(params), image_shape=dataset.shape[1:], n_train=len(split.train)
         )
@@ -125,6 +127,7 @@ def prepare(config, *, saved_split=None, progress: bool = True) -> Setup:
             seed=config.split.seed,
             test_size=config.split.test_size,
             val_size=config.split.val_size,
+            group_column=config.split.group_column,
         )
     check_split(dataset, split)
     _check_features(config, dataset, split)

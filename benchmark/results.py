@@ -12,8 +12,11 @@ through :class:`ResultsStore`)::
                                     taxonomy level, split sizes, simulated or real, provenance
         examples.npz                random test images per class (images, ids, labels)
         summaries/<feature>.npz     fitted feature summaries (PCA: explained variance, eigen-images)
-        runs/<run_id>/record.json           metrics, CIs, parameters, timings
+        runs/<run_id>/record.json           metrics, CIs, parameters (deterministic: a
+                                            rerun on the same machine writes the same bytes)
+        runs/<run_id>/timings.json          wall-clock figures (fit, tuning, epochs, predict)
         runs/<run_id>/predictions.parquet   id, y_true, score_<k>, per-sample truth (test part)
+        runs/<run_id>/predictions_val.parquet   id, y_true, score_<k> of the validation part
         runs/<run_id>/wrong.npz             the most confidently wrong test images
         runs/<run_id>/explain.npz           what a CNN looks at (filters, activations, occlusion)
         runs/<run_id>/model/                the fitted method (method.json and its files)
@@ -292,20 +295,31 @@ class ResultsStore:
         return True
 
     def records(self) -> list[dict]:
+        """Every finished run's record, its timings merged in under ``timings``."""
         runs = self.root / "runs"
         if not runs.is_dir():
             return []
-        return [
-            read_json(p, what="run record", fix=_FIX) for p in sorted(runs.glob("*/record.json"))
-        ]
+        out = []
+        for path in sorted(runs.glob("*/record.json")):
+            record = read_json(path, what="run record", fix=_FIX)
+            timings = path.with_name("timings.json")
+            if timings.is_file():
+                record["timings"] = read_json(timings, what="run timings", fix=_FIX)
+            out.append(record)
+        return out
 
-    def predictions(self, run_id: str) -> pd.DataFrame:
-        path = self.run_dir(run_id) / "predictions.parquet"
+    def predictions(self, run_id: str, part: str = "test") -> pd.DataFrame:
+        """Scores of the ``test`` part (with per-sample truth) or of the ``val`` part."""
+        name = "predictions.parquet" if part == "test" else "predictions_val.parquet"
+        path = self.run_dir(run_id) / name
         try:
             return pd.read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds for a bad file
             msg = f"{path}: missing or corrupt predictions ({exc.__class__.__name__}); {_FIX}"
             raise CorruptFileError(msg) from None
+
+    def has_val_predictions(self, run_id: str) -> bool:
+        return (self.run_dir(run_id) / "predictions_val.parquet").is_file()
 
     def wrong_examples(self, run_id: str) -> dict | None:
         return _load_npz(self.run_dir(run_id) / "wrong.npz")
@@ -331,14 +345,26 @@ class ResultsStore:
         record: dict,
         predictions: pd.DataFrame,
         *,
+        val_predictions: pd.DataFrame | None = None,
         wrong: dict | None = None,
         explanation: dict | None = None,
         model_from: Path | None = None,
     ) -> None:
-        """Every file of a finished run; the record last, so a run with a record is complete."""
+        """Every file of a finished run; the record last, so a run with a record is complete.
+
+        ``record["timings"]`` goes to ``timings.json``, so that ``record.json`` holds only
+        what a rerun reproduces byte for byte.
+        """
         folder = self.run_dir(run_id)
-        with atomic_path(folder / "predictions.parquet") as tmp:
-            predictions.to_parquet(tmp, index=False)
+        record = dict(record)
+        write_json(folder / "timings.json", record.pop("timings", {}))
+        for name, frame in (
+            ("predictions.parquet", predictions),
+            ("predictions_val.parquet", val_predictions),
+        ):
+            if frame is not None:
+                with atomic_path(folder / name) as tmp:
+                    frame.to_parquet(tmp, index=False)
         for name, arrays in (("wrong.npz", wrong), ("explain.npz", explanation)):
             if arrays is not None:
                 atomic_write(folder / name, _npz_bytes(arrays))

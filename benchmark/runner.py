@@ -24,7 +24,7 @@ from .config import ExperimentConfig
 from .executors import make_executor
 from .prepare import Setup, dataset_summary, image_arrays, prepare, test_truth
 from .results import ResultsStore
-from .runs import IMAGES, Job, Outcome, RunData, execute, plan, run_id
+from .runs import IMAGES, SHORTCUT, Job, Outcome, RunData, execute, plan, run_id
 
 __all__ = ["IMAGES", "record", "run_experiment", "run_id"]
 
@@ -62,8 +62,9 @@ def _feature_data(feature, config, setup, store, n_jobs) -> tuple[RunData, float
     import features as feature_sets
 
     t0 = time.perf_counter()
+    params = dict(config.features.get(feature, {}))
     parts, names, fitted = feature_sets.extract(
-        feature, setup.dataset, setup.split, params=dict(config.features[feature]), n_jobs=n_jobs
+        feature, setup.dataset, setup.split, params=params, n_jobs=n_jobs
     )
     pca = fitted if hasattr(fitted, "eigen_images_") else getattr(fitted, "pca_", None)
     if pca is not None and hasattr(pca, "eigen_images_"):
@@ -120,25 +121,33 @@ def record(store: ResultsStore, setup: Setup, config: ExperimentConfig, outcome:
         "run_id": run.id,
         "kind": methods.spec(run.method)["kind"],
         "feature": run.feature,
-        "feature_params": {} if images else dict(config.features[run.feature]),
+        "feature_params": {} if images else dict(config.features.get(run.feature, {})),
         "n_features": outcome.extra["n_features"],
         "method": run.method,
         "seed": run.seed,
+        "shortcut_detector": (run.feature, run.method) == SHORTCUT,
         **outcome.info,
     }
-    preds = pd.DataFrame({"id": ds.ids[split.test], "y_true": ds.labels[split.test]})
-    for k in range(proba.shape[1]):
-        preds[f"score_{k}"] = proba[:, k].astype(np.float32)
+    preds = _scores(ds, split.test, proba)
     for col, values in test_truth(setup).items():
         preds[col] = values
     store.write_run(
         run.id,
         record,
         preds,
+        val_predictions=_scores(ds, split.val, outcome.val_proba),
         wrong=_wrong_examples(setup, proba),
         explanation=outcome.explanation,
         model_from=outcome.model_dir,
     )
+
+
+def _scores(dataset, index, proba) -> pd.DataFrame:
+    """``id``, ``y_true`` and ``score_<k>`` of the samples at ``index``."""
+    frame = pd.DataFrame({"id": dataset.ids[index], "y_true": dataset.labels[index]})
+    for k in range(proba.shape[1]):
+        frame[f"score_{k}"] = proba[:, k].astype(np.float32)
+    return frame
 
 
 def _wrong_examples(setup: Setup, proba, k: int = 8) -> dict:

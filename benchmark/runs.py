@@ -26,7 +26,7 @@ from .metrics import (
     multiclass_metrics,
 )
 
-__all__ = ["IMAGES", "Job", "Outcome", "Run", "RunData", "execute", "plan", "run_id"]
+__all__ = ["IMAGES", "SHORTCUT", "Job", "Outcome", "Run", "RunData", "execute", "plan", "run_id"]
 
 #: The "feature set" of methods that train on the images themselves.
 IMAGES = "images"
@@ -71,11 +71,16 @@ def _is_pairs(value) -> bool:
     )
 
 
+#: The shortcut detector every experiment trains: logistic regression on the
+#: ``trivial`` image statistics (see :mod:`features.trivial`).
+SHORTCUT = ("trivial", "logreg")
+
+
 def plan(config) -> list[Run]:
     """Every run of ``config``: methods on features (each feature set) or images, per seed.
 
-    Methods that take features come first, grouped by feature set; methods that
-    take images follow.
+    Methods that take features come first, grouped by feature set; methods that take
+    images follow.  The shortcut detector (:data:`SHORTCUT`) is always among them.
     """
     seeds = range(config.run.seeds)
     on_features, on_images = [], []
@@ -90,6 +95,9 @@ def plan(config) -> list[Run]:
         for name, params in on_features
         for s in seeds
     ]
+    feature, method = SHORTCUT
+    if not any((r.feature, r.method) == SHORTCUT for r in runs):
+        runs += [Run(feature, method, (), s) for s in seeds]
     return runs + on_images
 
 
@@ -121,13 +129,14 @@ class Job:
 
 @dataclass
 class Outcome:
-    """What a run produced: the record's fields, test probabilities, artefacts."""
+    """What a run produced: the record's fields, test and validation probabilities, artefacts."""
 
     run: Run
     info: dict
     proba: np.ndarray
     explanation: dict | None = None
     model_dir: Path | None = None
+    val_proba: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -161,9 +170,9 @@ def _explain_indices(y, n_classes: int, per_class: int = 2) -> np.ndarray:
     return np.sort(np.concatenate([np.flatnonzero(y == k)[:per_class] for k in range(n_classes)]))
 
 
-def _train_rate(history, n) -> float | None:
-    epochs = [h["epoch_s"] for h in history or [] if "epoch_s" in h]
-    return float(n / np.median(epochs[1:] or epochs)) if epochs else None
+def _train_rate(epoch_s, n) -> float | None:
+    """Training images per second, from the median epoch after the first (which compiles)."""
+    return float(n / np.median(epoch_s[1:] or epoch_s)) if epoch_s else None
 
 
 def _named_importances(values, names) -> dict | None:
@@ -181,7 +190,8 @@ def execute(job: Job) -> Outcome:
         run.method,
         run.param_dict(),
         seed=run.seed,
-        tune_budget=settings.tune_budget,
+        n_candidates=settings.n_candidates,
+        class_weight=settings.class_weight,
         work_dir=job.work_dir,
         progress=job.progress,
     )
@@ -192,7 +202,8 @@ def execute(job: Job) -> Outcome:
     proba = method.predict_proba(d.x_test)
     predict_s = time.perf_counter() - t1
     binary = len(d.classes) == 2
-    val_score = method.predict_proba(d.x_val)[:, 1] if binary and len(d.y_val) else np.empty(0)
+    val_proba = method.predict_proba(d.x_val) if len(d.y_val) else np.empty((0, len(d.classes)))
+    val_score = val_proba[:, 1] if binary else np.empty(0)
     scored = score(proba, val_score, d.y_val, d.y_test, d.classes, settings, run.seed)
     method.set_threshold(scored["threshold"])
     summary = method.summary()
@@ -202,14 +213,18 @@ def execute(job: Job) -> Outcome:
     if job.save_model:
         model_dir = Path(job.work_dir) / "model"
         method.save(model_dir)
-    timings = {"fit_s": fit_s, "predict_per_s": len(d.y_test) / max(predict_s, 1e-9)}
+    timings = {
+        "fit_s": fit_s,
+        "predict_per_s": len(d.y_test) / max(predict_s, 1e-9),
+        **summary.get("timings", {}),
+    }
     if summary.get("history"):
         timings["epochs"] = len(summary["history"])
-        timings["train_images_per_s"] = _train_rate(summary["history"], len(d.y_train))
+        timings["train_images_per_s"] = _train_rate(timings.get("epoch_s"), len(d.y_train))
     info = {
-        **{k: v for k, v in summary.items() if k != "threshold"},
+        **{k: v for k, v in summary.items() if k not in ("threshold", "timings")},
         "importances": _named_importances(summary.get("importances"), d.feature_names),
         **scored,
         "timings": timings,
     }
-    return Outcome(run, info, proba, explanation, model_dir)
+    return Outcome(run, info, proba, explanation, model_dir, val_proba=val_proba)

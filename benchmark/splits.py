@@ -20,7 +20,7 @@ from .datasets.container import Dataset
 from .errors import ConfigError, DataFormatError, MissingPathError, SplitMismatchError
 from .outputs import check_output_file, json_with_keys
 
-__all__ = ["Split", "kfold", "make_split", "predefined", "train_val_test"]
+__all__ = ["Split", "groups_cross_parts", "kfold", "make_split", "predefined", "train_val_test"]
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +189,34 @@ def _split(dataset, train, val, test, *, seed, method, fractions) -> Split:
     )
 
 
+def _grouped(indices, labels, groups, size: float, rng) -> tuple:
+    """Split ``indices`` into (rest, held) keeping each group whole, stratified as far as
+    groups allow: one fold of scikit-learn's ``StratifiedGroupKFold`` with ``round(1/size)``
+    folds, so the held-out share is close to ``size``."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    folds = StratifiedGroupKFold(
+        n_splits=max(2, round(1 / size)), shuffle=True, random_state=int(rng.integers(2**31 - 1))
+    )
+    rest, held = next(folds.split(indices, labels[indices], groups[indices]))
+    return np.sort(indices[rest]), np.sort(indices[held])
+
+
+def _group_values(dataset: Dataset, group_column: str) -> np.ndarray:
+    if group_column not in dataset.meta:
+        cols = ", ".join(map(str, dataset.meta.columns)) or "none"
+        msg = f"group_column {group_column!r} is not a column of the data; columns: {cols}"
+        raise ConfigError(msg)
+    return dataset.meta[group_column].astype(str).to_numpy()
+
+
 def train_val_test(
-    dataset: Dataset, *, seed: int = 0, test_size: float = 0.25, val_size: float = 0.30
+    dataset: Dataset,
+    *,
+    seed: int = 0,
+    test_size: float = 0.25,
+    val_size: float = 0.30,
+    group_column: str | None = None,
 ) -> Split:
     """Stratified split: ``test_size`` of all samples for test, ``val_size`` of the rest for val.
 
@@ -202,15 +228,38 @@ def train_val_test(
         Fraction of all samples in the test part (default 0.25, seed 001).
     val_size : float
         Fraction of the remaining samples in the validation part (default 0.30).
+    group_column : str, optional
+        A ``meta`` column (e.g. ZTF's ``objectId``): every sample of a group lands in
+        one part, so no object is both trained on and tested.  The fractions are then
+        approximate (whole groups, ``1/round(1/size)``).
     """
     test_size = _check_fraction("test_size", test_size)
     val_size = _check_fraction("val_size", val_size)
     labels = _labels_for_split(dataset)
     rng = np.random.default_rng(seed)
-    rest, test = _stratified(np.arange(len(dataset)), labels, test_size, rng)
-    train, val = _stratified(rest, labels, val_size, rng)
+    everything = np.arange(len(dataset))
     fractions = {"test_size": test_size, "val_size": val_size}
+    if group_column:
+        groups = _group_values(dataset, group_column)
+        rest, test = _grouped(everything, labels, groups, test_size, rng)
+        train, val = _grouped(rest, labels, groups, val_size, rng)
+        fractions["group_column"] = group_column
+    else:
+        rest, test = _stratified(everything, labels, test_size, rng)
+        train, val = _stratified(rest, labels, val_size, rng)
     return _split(dataset, train, val, test, seed=seed, method="stratified", fractions=fractions)
+
+
+def groups_cross_parts(split: Split, dataset: Dataset, group_column: str) -> list[str]:
+    """Groups with samples in more than one part (empty for a grouped split)."""
+    groups = _group_values(dataset, group_column)
+    seen: dict[str, str] = {}
+    crossing = set()
+    for part in PARTS:
+        for g in np.unique(groups[getattr(split, part)]):
+            if seen.setdefault(g, part) != part:
+                crossing.add(g)
+    return sorted(crossing)
 
 
 def kfold(dataset: Dataset, *, k: int = 5, seed: int = 0, val_size: float = 0.30) -> list[Split]:
@@ -273,9 +322,15 @@ def predefined(dataset: Dataset, *, seed: int = 0, val_size: float = 0.30) -> Sp
     return _split(dataset, train, val, test, seed=seed, method="predefined", fractions=fractions)
 
 
-def make_split(dataset: Dataset, *, seed: int = 0, **fractions) -> Split:
-    """The predefined split when the dataset has one, else a stratified one."""
+def make_split(dataset: Dataset, *, seed: int = 0, group_column=None, **fractions) -> Split:
+    """The predefined split when the dataset has one, else a stratified one.
+
+    ``group_column`` defaults to the column the loader names (``ztf-alerts``:
+    ``objectId``); ``""`` turns grouping off.
+    """
+    if group_column is None:
+        group_column = dataset.provenance.get("group_column")
     if dataset.predefined_split is not None:
         fractions.pop("test_size", None)
         return predefined(dataset, seed=seed, **fractions)
-    return train_val_test(dataset, seed=seed, **fractions)
+    return train_val_test(dataset, seed=seed, group_column=group_column or None, **fractions)

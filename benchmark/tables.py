@@ -1,7 +1,13 @@
 """Comparison tables: our runs (with 95% CIs or mean +- std over seeds) beside the published rows.
 
-Numbers from simulated data are labelled as such; published rows say which
-data they were measured on and cite their source.
+Numbers from simulated data are labelled as such; published rows say which data
+they were measured on, cite their source, and carry their test set's prevalence
+(accuracy, precision and F1 depend on it).  With an :class:`~benchmark.verdict.Analysis`
+each of our rows gets its Holm-corrected p-value against the validation-chosen best.
+Runs limited by their training budget are marked with a dagger.
+
+Confusion counts are always written ``TP / FN / FP / TN``: first the truly Real
+samples (predicted Real, predicted Not-Real), then the truly Not-Real ones.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ __all__ = [
     "render_markdown",
     "render_text",
     "table_notes",
-    "write_tables",
 ]
 
 PUBLISHED = Path(__file__).parent / "published" / "published.csv"
@@ -37,6 +42,8 @@ LABELS = {
     "weighted_f1": "Weighted F1",
     "auc_ovr": "AUC (OvR)",
 }
+COUNTS_HEADER = "TP / FN / FP / TN"
+DAGGER = " †"
 
 
 def published_benchmarks() -> list[str]:
@@ -44,47 +51,86 @@ def published_benchmarks() -> list[str]:
     return sorted(pd.read_csv(PUBLISHED)["benchmark"].unique())
 
 
-def load_published(benchmark: str | None) -> pd.DataFrame:
-    """Published rows of one benchmark (empty if none)."""
+def load_published(benchmark) -> pd.DataFrame:
+    """Published rows of one benchmark, or of several (a list), in that order (empty if none)."""
+    names = [benchmark] if isinstance(benchmark, str) else list(benchmark or [])
     table = pd.read_csv(PUBLISHED)
-    return table[table["benchmark"] == benchmark].reset_index(drop=True) if benchmark else table[:0]
+    parts = [table[table["benchmark"] == name] for name in names]
+    return pd.concat(parts, ignore_index=True) if parts else table[:0]
 
 
-def comparison_table(records: list[dict], published: str | None = None) -> pd.DataFrame:
-    """One row per (feature set, method) with mean metrics, CI or std and counts; then published."""
+def _prevalence(runs: list[dict], binary: bool) -> float:
+    """Share of the positive class (binary) or of the largest class in the test part."""
+    m = runs[0]["metrics"]
+    if binary:
+        return (m["tp"] + m["fn"]) / max(m["tp"] + m["fn"] + m["fp"] + m["tn"], 1)
+    support = [c["support"] for c in m.get("per_class", {}).values()]
+    return max(support) / max(sum(support), 1) if support else float("nan")
+
+
+def _our_row(feature, method, runs, binary, headline, data, analysis) -> dict:
+    row = {
+        "source": "ours",
+        "data": data,
+        "feature": feature,
+        "method": method,
+        "kind": runs[0].get("kind", "classical"),
+        "seeds": len(runs),
+        "prevalence": _prevalence(runs, binary),
+        "budget_limited": any(r.get("budget_limited") for r in runs),
+        "shortcut_detector": any(r.get("shortcut_detector") for r in runs),
+    }
+    for m in headline:
+        values = np.array([r["metrics"][m] for r in runs], float)
+        row[m] = float(np.nanmean(values))
+        if len(runs) > 1:
+            row[f"{m}_std"] = float(np.nanstd(values, ddof=1))
+        elif runs[0].get("ci", {}).get(m):
+            row[f"{m}_lo"], row[f"{m}_hi"] = runs[0]["ci"][m]
+    if binary:
+        for k in ("tp", "fn", "fp", "tn"):
+            row[k] = int(round(np.mean([r["metrics"][k] for r in runs])))
+    row["fit_s"] = float(np.mean([r.get("timings", {}).get("fit_s", np.nan) for r in runs]))
+    if analysis is not None:
+        best = analysis.best
+        row["best_on_validation"] = best is not None and (best.feature, best.method) == (
+            feature,
+            method,
+        )
+        cmp = analysis.row(feature, method)
+        if cmp is not None:
+            row["p_holm"], row["p_floor"] = cmp["p_holm"], bool(cmp["p_floor"])
+            row["difference"] = cmp["difference"]
+    return row
+
+
+def comparison_table(records: list[dict], published=None, analysis=None) -> pd.DataFrame:
+    """One row per (feature set, method) with mean metrics, CI or std and counts; then published.
+
+    Parameters
+    ----------
+    records : list of dict
+    published : str or list of str, optional
+        Published benchmark(s) whose rows follow ours.
+    analysis : benchmark.verdict.Analysis, optional
+        Adds ``p_holm`` (against the validation-chosen best) and ``best_on_validation``.
+    """
     if not records:
         return pd.DataFrame()
     binary = len(records[0]["classes"]) == 2
     headline = BINARY_HEADLINE if binary else MULTICLASS_HEADLINE
     simulated = any(r.get("simulated") for r in records)
     data = f"{records[0]['dataset']} ({'simulated' if simulated else 'real'})"
-    rows = []
     groups: dict[tuple, list[dict]] = {}
     for r in records:
         groups.setdefault((r["feature"], r["method"]), []).append(r)
-    for (feature, method), runs in groups.items():
-        row = {
-            "source": "ours",
-            "data": data,
-            "feature": feature,
-            "method": method,
-            "seeds": len(runs),
-        }
-        for m in headline:
-            values = np.array([r["metrics"][m] for r in runs], float)
-            row[m] = float(np.nanmean(values))
-            if len(runs) > 1:
-                row[f"{m}_std"] = float(np.nanstd(values, ddof=1))
-            elif runs[0].get("ci", {}).get(m):
-                row[f"{m}_lo"], row[f"{m}_hi"] = runs[0]["ci"][m]
-        if binary:
-            for k in ("tp", "fn", "fp", "tn"):
-                row[k] = int(round(np.mean([r["metrics"][k] for r in runs])))
-        row["fit_s"] = float(np.mean([r["timings"]["fit_s"] for r in runs]))
-        rows.append(row)
-    ours = pd.DataFrame(rows)
-    sort_key = "auc" if binary else "accuracy"
-    ours = ours.sort_values(sort_key, ascending=False, na_position="last")
+    ours = pd.DataFrame(
+        [
+            _our_row(feature, method, runs, binary, headline, data, analysis)
+            for (feature, method), runs in groups.items()
+        ]
+    )
+    ours = ours.sort_values("auc" if binary else "accuracy", ascending=False, na_position="last")
     pub = load_published(published)
     if len(pub):
         pub = pub.rename(columns={"model": "published_model"})
@@ -92,17 +138,22 @@ def comparison_table(records: list[dict], published: str | None = None) -> pd.Da
         pub["feature"] = ""
         pub["method"] = pub["published_model"]
         pub["data"] = pub["data"] + " — " + pub["citation"]
-        keep = ["source", "data", "feature", "method", *[m for m in headline if m in pub]]
+        keep = ["source", "data", "feature", "method", "prevalence", "note"]
+        keep += [m for m in headline if m in pub]
         if binary:
             keep += ["tp", "fn", "fp", "tn"]
         ours = pd.concat([ours, pub[keep]], ignore_index=True)
     return ours.reset_index(drop=True)
 
 
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+
+
 def cell_text(row, m) -> str:
     """A metric cell: ours with its CI (or ± std over seeds), published values as quoted."""
     v = row.get(m)
-    if v is None or pd.isna(v):
+    if _missing(v) or pd.isna(v):
         return "—"
     if not pd.isna(row.get(f"{m}_std", np.nan)):
         return f"{v:.3f} ± {row[f'{m}_std']:.3f}"
@@ -119,32 +170,64 @@ def counts_text(row) -> str:
     return " / ".join(str(int(c)) for c in counts)
 
 
+def method_text(row) -> str:
+    """The method cell: a dagger for budget-limited runs, the detector and notes named."""
+    text = str(row["method"])
+    if row["source"] != "ours":
+        note = row.get("note")
+        return f"{text} [{note}]" if isinstance(note, str) and note else text
+    if row.get("shortcut_detector") is True:
+        text += " (shortcut check)"
+    if row.get("budget_limited") is True:
+        text += DAGGER
+    return text
+
+
+def prevalence_text(row, binary: bool) -> str:
+    v = row.get("prevalence")
+    if _missing(v) or pd.isna(v):
+        return "—"
+    return f"{v:.1%}" if binary else f"largest {v:.0%}"
+
+
+def p_text(row) -> str:
+    """The Holm-corrected p-value against the validation-chosen best."""
+    if row["source"] != "ours":
+        return ""
+    if row.get("best_on_validation") is True:
+        return "best (val)"
+    p = row.get("p_holm")
+    if _missing(p) or pd.isna(p):
+        return "—"
+    bound = "< " if row.get("p_floor") is True else ""
+    return f"{bound}{p:.2g}" if p >= 0.001 else f"{bound}{p:.1e}"
+
+
 def _rows(table: pd.DataFrame):
-    headline = [m for m in (*BINARY_HEADLINE, *MULTICLASS_HEADLINE) if m in table]
-    seen = []
-    for m in headline:
-        if m not in seen:
-            seen.append(m)
+    binary = "auc" in table and "macro_f1" not in table
+    seen = [m for m in dict.fromkeys((*BINARY_HEADLINE, *MULTICLASS_HEADLINE)) if m in table]
     confusion = all(k in table for k in ("tp", "fn", "fp", "tn"))
-    header = ["Source", "Features", "Method", *[LABELS[m] for m in seen]]
-    if confusion:
-        header.append("TP / FN / FP / TN")
+    stats = "p_holm" in table or "best_on_validation" in table
+    header = ["Source", "Features", "Method", *[LABELS[m] for m in seen], "Prevalence"]
+    header += [COUNTS_HEADER] if confusion else []
+    header += ["p vs best (Holm)"] if stats else []
     body = []
     for _, row in table.iterrows():
         cells = [
             "ours" if row["source"] == "ours" else "published",
             row["feature"] or "",
-            str(row["method"]),
+            method_text(row),
             *[cell_text(row, m) for m in seen],
+            prevalence_text(row, binary),
         ]
-        if confusion:
-            cells.append(counts_text(row))
+        cells += [counts_text(row)] if confusion else []
+        cells += [p_text(row)] if stats else []
         body.append(cells)
     return header, body
 
 
-def table_notes(table: pd.DataFrame) -> list[str]:
-    """Which data our rows and each published row were measured on."""
+def table_notes(table: pd.DataFrame, analysis=None) -> list[str]:
+    """What the table's rows were measured on and how to read its marks."""
     notes = []
     ours = table[table["source"] == "ours"]
     if len(ours):
@@ -154,13 +237,36 @@ def table_notes(table: pd.DataFrame) -> list[str]:
         )
         if "simulated" in ours["data"].iloc[0]:
             notes.append("our numbers are on simulated data, not on the published data sets")
+        if (ours.get("budget_limited", pd.Series(dtype=bool)) == True).any():  # noqa: E712
+            notes.append(
+                "† budget-limited: stopped by its time budget or still improving at its last "
+                "epoch, so more training could change its row; it had less effort than asked"
+            )
+    if "tp" in table:
+        notes.append(
+            f"{COUNTS_HEADER}: truly Real (predicted Real, predicted Not-Real), then truly "
+            f"Not-Real (predicted Real, predicted Not-Real)"
+        )
+    prevalences = table["prevalence"].dropna() if "prevalence" in table else pd.Series([])
+    if len(prevalences) and prevalences.max() - prevalences.min() > 0.05:
+        notes.append(
+            "test sets differ in prevalence (share of the positive or largest class): accuracy, "
+            "precision and F1 are not comparable across them; AUC and recall are"
+        )
+    if analysis is not None:
+        name = "AUC" if analysis.metric == "auc" else "macro-F1"
+        best = analysis.best.label if analysis.best else "none"
+        notes.append(
+            f"p vs best: paired bootstrap of {name} on the test set against the best row chosen "
+            f"on validation ({best}), Holm-corrected across the table"
+        )
     for data in table.loc[table["source"] == "published", "data"].unique():
         notes.append(f"published: {data}")
     return notes
 
 
-def render_text(table: pd.DataFrame, title: str = "") -> str:
-    """An aligned plain-text table for the terminal."""
+def render_text(table: pd.DataFrame, title: str = "", analysis=None) -> str:
+    """An aligned plain-text table for the terminal, its notes, the verdict and warnings."""
     if table.empty:
         return "(no results)"
     header, body = _rows(table)
@@ -172,24 +278,23 @@ def render_text(table: pd.DataFrame, title: str = "") -> str:
         if i and body[i - 1][0] != cells[0]:
             out.append(line)
         out.append("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)))
-    out += ["", *[f"* {n}" for n in table_notes(table)]]
+    out += ["", *[f"* {n}" for n in table_notes(table, analysis)]]
+    if analysis is not None:
+        out += ["", f"Verdict: {analysis.verdict}"]
+        if analysis.shortcut:
+            out.append(analysis.shortcut)
     return "\n".join(out)
 
 
-def render_markdown(table: pd.DataFrame, title: str = "") -> str:
+def render_markdown(table: pd.DataFrame, title: str = "", analysis=None) -> str:
     header, body = _rows(table)
     out = [f"## {title}", ""] if title else []
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "|".join("---" for _ in header) + "|")
     out += ["| " + " | ".join(str(c) for c in cells) + " |" for cells in body]
-    out += ["", *[f"- {n}" for n in table_notes(table)]]
+    out += ["", *[f"- {n}" for n in table_notes(table, analysis)]]
+    if analysis is not None:
+        out += ["", f"**Verdict:** {analysis.verdict}"]
+        if analysis.shortcut:
+            out += ["", f"**{analysis.shortcut}**"]
     return "\n".join(out) + "\n"
-
-
-def write_tables(store, table: pd.DataFrame, title: str) -> str:
-    """Write ``table.csv`` and ``table.md`` into the results folder; return the text rendering."""
-    from .results import atomic_write
-
-    atomic_write(store.root / "table.csv", table.to_csv(index=False))
-    atomic_write(store.root / "table.md", render_markdown(table, title))
-    return render_text(table, title)

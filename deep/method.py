@@ -49,8 +49,11 @@ class DeepMethod(Method):
         A temporary folder when omitted.
     progress : bool
         Show a progress bar over epochs.
-    tune_budget : float
-        Not used (the validation part drives early stopping and the kept epoch).
+    class_weight : {"balanced", "none"}
+        ``balanced`` trains on class-balanced batches (the ``balance`` setting), unless
+        ``params`` set ``balance`` themselves.
+    n_candidates : int
+        Not used: the validation part drives early stopping and the kept epoch.
     """
 
     kind = "deep"
@@ -58,10 +61,15 @@ class DeepMethod(Method):
 
     def settings(self):
         """``(TrainSettings, builder hyperparameters)`` from ``params``, validated."""
+        import dataclasses
+
         from . import builder_params
         from .training import split_params
 
-        return split_params(self.name, self.params, builder_params(self.name))
+        settings, hparams = split_params(self.name, self.params, builder_params(self.name))
+        if self.class_weight == "balanced" and "balance" not in self.params:
+            settings = dataclasses.replace(settings, balance=True)
+        return settings, hparams
 
     def validate(self, *, n_train: int, n_classes: int, input_shape: tuple) -> None:
         """Check the settings and build the architecture for ``input_shape`` (no training)."""
@@ -121,6 +129,8 @@ class DeepMethod(Method):
             raise ConfigError(msg)
         self.classes_ = np.arange(n_classes)
         keras.utils.set_random_seed(self.seed)
+        if settings.deterministic:
+            _deterministic_ops(keras)
         mean, var = channel_stats(x_train, seed=self.seed)
         if not (np.isfinite(mean).all() and np.isfinite(var).all()):
             msg = f"{self.name}.fit: training images contain NaN or infinite pixels"
@@ -228,6 +238,13 @@ class DeepMethod(Method):
             model.load_weights(str(best))
         self.history_ = read_history(history_csv)
         self.best_epoch_ = _best_epoch(self.history_, "val_loss" if has_val else "loss")
+        # stopped by its clock, or still improving at its last epoch: the run could have
+        # done better with more time (equal effort is then not given; tables say so)
+        stopped = any(getattr(cb, "stopped", False) for cb in callbacks)
+        last = (
+            int(self.history_[-1].get("epoch", len(self.history_) - 1)) if self.history_ else None
+        )
+        self.budget_limited_ = bool(stopped or (last is not None and self.best_epoch_ == last))
 
     # ----------------------------------------------------------------- inference
     def predict_proba(self, x, *, batch_size: int | None = None, tta: bool | None = None):
@@ -259,14 +276,18 @@ class DeepMethod(Method):
     def summary(self) -> dict:
         import dataclasses
 
+        history = [{k: v for k, v in h.items() if k != "epoch_s"} for h in self.history_]
         return {
             "method_params": {**self.params_, **dataclasses.asdict(self.settings_)},
+            "class_weight": self.class_weight,
             "tuning": [],
             "importances": None,
-            "history": self.history_,
+            "history": history,
             "best_epoch": self.best_epoch_,
+            "budget_limited": self.budget_limited_,
             "n_parameters": int(self.model_.count_params()),
             "threshold": self.threshold_,
+            "timings": {"epoch_s": [h["epoch_s"] for h in self.history_ if "epoch_s" in h]},
         }
 
     def explain(self, x, y) -> dict:
@@ -292,6 +313,8 @@ class DeepMethod(Method):
             "threshold": float(self.threshold_),
             "input_shape": list(self.input_shape_),
             "best_epoch": self.best_epoch_,
+            "budget_limited": self.budget_limited_,
+            "class_weight": self.class_weight,
         }
         write_json(folder / "method.json", meta)
 
@@ -310,7 +333,12 @@ class DeepMethod(Method):
             msg = f"{folder}: no saved deep model (model.keras and method.json) here"
             raise MissingPathError(msg)
         meta = read_json(folder / "method.json", what="saved method description")
-        method = cls(meta["name"], meta["params"], seed=meta["seed"])
+        method = cls(
+            meta["name"],
+            meta["params"],
+            seed=meta["seed"],
+            class_weight=meta.get("class_weight", "none"),
+        )
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["settings"].items()}
         method.settings_ = TrainSettings(**settings)
         method.params_ = {}
@@ -319,6 +347,7 @@ class DeepMethod(Method):
         method.set_threshold(meta["threshold"])
         method.input_shape_ = tuple(meta["input_shape"])
         method.best_epoch_ = meta.get("best_epoch")
+        method.budget_limited_ = meta.get("budget_limited", False)
         method.history_ = []
         return method
 
@@ -335,6 +364,23 @@ def _keras_reason(exc: Exception) -> str:
         if not ln.startswith(("Exception encountered", "Arguments received", "•"))
     ]
     return (useful or lines or [exc.__class__.__name__])[0]
+
+
+def _deterministic_ops(keras) -> None:
+    """Ask the backend for deterministic kernels (optional path: imports the backend itself).
+
+    TensorFlow: ``enable_op_determinism``; PyTorch: ``use_deterministic_algorithms``;
+    JAX on a CPU is deterministic already.  Recorded as the ``deterministic`` setting.
+    """
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf  # optional path: the backend's own switch
+
+        tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def _has_gpu(keras) -> bool:

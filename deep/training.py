@@ -68,7 +68,10 @@ class TrainSettings:
     mixed_precision : bool
         ``mixed_float16`` (or ``mixed_bfloat16`` on CPU) compute; off by default.
     time_budget : float
-        Stop after the epoch that passes this many seconds (0 = no limit).
+        Stop after the epoch that passes this many seconds (0 = no limit); a run that
+        stops so is recorded as budget-limited.
+    deterministic : bool
+        Ask the backend for deterministic kernels, so a CPU run repeats exactly.
     """
 
     epochs: int = 20
@@ -92,6 +95,7 @@ class TrainSettings:
     workers: int = 2
     mixed_precision: bool = False
     time_budget: float = 0.0
+    deterministic: bool = True
 
     def validate(self, name: str) -> TrainSettings:
         where = f"deep model {name!r}"
@@ -175,10 +179,12 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
+        self.stopped = False
 
     def on_epoch_end(self, epoch, logs=None):
         if time.perf_counter() - self.start > self.seconds:
             self.model.stop_training = True
+            self.stopped = True
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -26,6 +26,11 @@ FEATURES.add(
     help="measured source, neighbourhood, residual and cross-band properties",
 )
 FEATURES.add(
+    "trivial",
+    "features.trivial:TrivialFeatures",
+    help="image statistics without morphology: the shortcut detector's input",
+)
+FEATURES.add(
     "pca+handcrafted",
     "features.combined:PCAHandcrafted",
     help="PCA coefficients and hand-crafted features together (du Buisson et al. 2015)",

@@ -16,18 +16,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from benchmark.errors import MissingPathError
-from benchmark.metrics import (
-    BINARY_HEADLINE,
-    MULTICLASS_HEADLINE,
-    mcnemar,
-    paired_bootstrap,
-    roc_points,
-)
+from benchmark.metrics import roc_points
 from benchmark.outputs import check_output_folder, read_marker, write_marker
 from benchmark.results import ResultsStore
-from benchmark.tables import LABELS, cell_text, comparison_table, counts_text, table_notes
+from benchmark.tables import LABELS, comparison_table, table_notes
+from benchmark.verdict import analyse, format_p
 
 from . import figures
 from ._common import env, fmt
@@ -38,37 +34,32 @@ __all__ = ["build_report"]
 log = logging.getLogger(__name__)
 
 
-def _table_context(table, headline, page_of):
-    cols = [m for m in headline if m in table]
-    confusion = all(k in table for k in ("tp", "fn", "fp", "tn"))
-    header = ["source", "features", "method", *[LABELS[m] for m in cols]]
-    if confusion:
-        header.append("TP / FN / FP / TN")
+def _table_context(table, page_of, analysis):
+    """The comparison table as cells (text, sortable value, best mark, link), and its notes."""
+    from benchmark.tables import _rows
+
+    header, body = _rows(table)
+    metrics = [m for m in LABELS if LABELS[m] in header]
     ours = table[table["source"] == "ours"]
-    best = {m: ours[m].max() for m in cols if len(ours)}
+    best = {m: ours[m].max() for m in metrics if len(ours)}
     rows = []
-    for _, row in table.iterrows():
+    for (_, row), texts in zip(table.iterrows(), body):
         is_ours = row["source"] == "ours"
-        link = page_of.get((row["feature"], row["method"])) if is_ours else None
-        cells = [
-            {"text": row["source"], "value": None},
-            {"text": row["feature"] or "", "value": None},
-            {"text": str(row["method"]), "value": None, "link": link},
-        ]
-        for m in cols:
-            v = row.get(m)
-            missing = v is None or np.isnan(v)
-            cells.append(
-                {
-                    "text": cell_text(row, m),
-                    "value": None if missing else float(v),
-                    "best": is_ours and v == best.get(m),
-                }
-            )
-        if confusion:
-            cells.append({"text": counts_text(row), "value": None})
+        cells = []
+        for name, text in zip(header, texts):
+            metric = next((m for m in metrics if LABELS[m] == name), None)
+            value = row.get(metric) if metric else None
+            value = None if value is None or pd.isna(value) else float(value)
+            cell = {
+                "text": text,
+                "value": value,
+                "best": is_ours and metric and value == best.get(metric),
+            }
+            if name == "Method" and is_ours:
+                cell["link"] = page_of.get((row["feature"], row["method"]))
+            cells.append(cell)
         rows.append({"source": row["source"], "cells": cells})
-    return {"header": header, "rows": rows, "notes": table_notes(table)}
+    return {"header": header, "rows": rows, "notes": table_notes(table, analysis)}
 
 
 def _best_per_method(records, key):
@@ -195,39 +186,32 @@ def _truth(seed0, preds, classes, folder):
     return {"fig": fig, "rows": rows, "methods": sorted(best), "positive": classes[1]}
 
 
-def _paired(seed0, preds, binary, key):
-    """Paired tests between the two best methods (the best CNN and baseline once CNNs exist)."""
-    best = sorted(_best_per_method(seed0, key).values(), key=lambda r: -r["metrics"][key])
-    if len(best) < 2:
+def _comparisons(analysis, folder) -> dict | None:
+    """Every row against the validation-chosen best: differences, CIs, p-values, the CD diagram."""
+    if analysis.best is None or analysis.comparisons.empty:
         return None
-    cnns = [r for r in best if r.get("kind") == "deep"]
-    others = [r for r in best if r.get("kind") != "deep"]
-    a, b = (cnns[0], others[0]) if cnns and others else (best[0], best[1])
-    pa, pb = preds[a["run_id"]], preds[b["run_id"]]
-    y = pa["y_true"].to_numpy()
-    if binary:
-        pred_a = (pa["score_1"] >= a["threshold"]).to_numpy().astype(int)
-        pred_b = (pb["score_1"] >= b["threshold"]).to_numpy().astype(int)
-    else:
-        score_cols = [c for c in pa if c.startswith("score_")]
-        pred_a = pa[score_cols].to_numpy().argmax(axis=1)
-        pred_b = pb[score_cols].to_numpy().argmax(axis=1)
-    mc = mcnemar(y, pred_a, pred_b)
-    text = (
-        f"McNemar: {mc['a_right_b_wrong']} test samples right only for the first, "
-        f"{mc['a_wrong_b_right']} only for the second, p = {mc['p_value']:.3g}"
-    )
-    if binary:
-        res = paired_bootstrap(y, pa["score_1"], pb["score_1"], "auc", n_boot=500)
-        lo, hi = res["ci"]
-        diff, p = res["difference"], res["p_value"]
-        text += f"; AUC difference {diff:+.4f} [{lo:+.4f}, {hi:+.4f}], p = {p:.3g}"
-    if a.get("kind") == "deep" and b.get("kind") != "deep":
-        what = "the best CNN against the best baseline"
-    else:
-        what = "the two best methods" + ("" if cnns else " (no CNN in this experiment)")
-    label = f"{a['method']} ({a['feature']}) vs {b['method']} ({b['feature']}), {what}"
-    return {"label": label, "text": text}
+    name = "AUC" if analysis.metric == "auc" else "macro-F1"
+    rows = [
+        {
+            "label": f"{r['method']} · {r['feature']}",
+            "difference": f"{r['difference']:+.4f} [{r['diff_lo']:+.4f}, {r['diff_hi']:+.4f}]",
+            "p": format_p(r["p_value"], r["p_floor"], analysis.n_boot),
+            "p_holm": ("< " if r["p_floor"] else "") + format_p(r["p_holm"]),
+            "mcnemar": format_p(r["mcnemar_p"]),
+        }
+        for r in analysis.comparisons.sort_values("difference", ascending=False).to_dict("records")
+    ]
+    cd = analysis.critical_difference
+    fig = None
+    if cd is not None:
+        fig = figures.critical_difference(
+            cd["ranks"],
+            cd["nemenyi"],
+            f"mean rank over seeds (Friedman p = {cd['friedman_p']:.2g})",
+            folder,
+            "critical-difference.png",
+        )
+    return {"best": analysis.best.label, "metric": name, "rows": rows, "cd_fig": fig}
 
 
 def _feature_figs(store, folder) -> list:
@@ -254,17 +238,18 @@ def _examples_fig(store, classes, folder):
 def _write_index(store, records, folder, page_of, nav) -> None:
     classes = records[0]["classes"]
     binary = len(classes) == 2
-    headline = BINARY_HEADLINE if binary else MULTICLASS_HEADLINE
-    table = comparison_table(records, published=store.config().get("published"))
+    analysis = analyse(store, records)
+    table = comparison_table(records, store.config().get("published"), analysis=analysis)
     ctx = {**_overview(store, records, folder), "nav": nav}
-    ctx["table"] = _table_context(table, headline, page_of)
+    ctx["table"] = _table_context(table, page_of, analysis)
+    ctx["verdict"] = {"text": analysis.verdict, "shortcut": analysis.shortcut}
     preds = {r["run_id"]: store.predictions(r["run_id"]) for r in records}
     seed0 = [r for r in records if r["seed"] == 0]
     if binary:
         ctx["roc_figs"] = _curve_figs(seed0, preds, folder)
         ctx["operating"] = _operating(seed0, preds, folder)
         ctx["truth"] = _truth(seed0, preds, classes, folder)
-    ctx["paired"] = _paired(seed0, preds, binary, "auc" if binary else "accuracy")
+    ctx["comparisons"] = _comparisons(analysis, folder)
     ctx["feature_figs"] = _feature_figs(store, folder)
     ctx["examples_fig"] = _examples_fig(store, classes, folder)
     html = env().get_template("index.html.j2").render(**ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "bar_counts",
@@ -307,4 +308,15 @@ def occlusion(images, heat, captions, title, folder, name) -> str:
             ax.axis("off")
     fig.suptitle(title, fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.85, wspace=0.05, hspace=0.2)
+    return _save(fig, folder, name, tight=False)
+
+
+def critical_difference(ranks: dict, significance, title, folder, name) -> str:
+    """Critical-difference diagram (Friedman + Nemenyi), drawn by scikit-posthocs."""
+    import scikit_posthocs as sp
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(ranks) + 1.5))
+    sp.critical_difference_diagram(pd.Series(ranks), significance, ax=ax)
+    ax.set_title(title, fontsize=9)
     return _save(fig, folder, name, tight=False)

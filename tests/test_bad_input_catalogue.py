@@ -40,7 +40,7 @@ val_size = {val_size}
 {method} = {{ {method_params} }}
 [run]
 seeds = {seeds}
-tune_budget = 0.0
+n_candidates = 0
 n_bootstrap = 0
 threshold = "{threshold}"
 """
@@ -273,7 +273,7 @@ CASES = [
     C("experiment-is-a-folder", _with(S, lambda w: (w / "exp.d.toml").mkdir()), "run exp.d.toml", 2, "is a folder, not an experiment file"),  # noqa: E501
     C("unknown-preset", S, "run hubble", 2, "valid presets"),
     C("unlabelled-alerts", _with(_with(S, lambda w: examples.write_ztf_parquet(w / "alerts.parquet")), _exp("alerts.toml", source="alerts.parquet")), "run alerts.toml", 2, "has unlabelled samples"),  # noqa: E501
-    C("real-data-typo", S, "run galaxy-zoo-binary --data nowhere --quick", 2, "no such file or folder"),  # noqa: E501
+    C("real-data-typo", S, "run galaxy-zoo-binary --data nowhere --quick --methods rf", 2, "no such file or folder"),  # noqa: E501
     C("unknown-simulation", S, "data simulate sim-sky --n 8 -o sky.h5", 2, "unknown simulation 'sim-sky'"),  # noqa: E501
     C("negative-simulation-size", S, "data simulate sim-sdss-sn --n -3 -o sky.h5", 2, "--n: must be a positive integer"),  # noqa: E501
 ]

@@ -56,9 +56,11 @@ for _name, _module, _help, _example, _meta in [
         "ztf_alerts",
         "ZTF alert packets (Parquet/Avro)",
         ("ztf_parquet", "alerts.parquet"),
-        # NaN marks pixels without data in ZTF cutouts; drb >= 0.5 as labels for the example
+        # NaN marks pixels without data in ZTF cutouts; an object's alerts (several epochs)
+        # are kept in one split part; drb >= 0.5 as labels for the example
         {
             "preprocess_defaults": {"nan_policy": "fill"},
+            "group_column": "objectId",
             "example_params": {"label_from": "drb"},
         },
     ),
@@ -226,6 +228,8 @@ def load(
         ds.provenance.update(
             {"loader": loader, "source": str(Path(name_or_path).resolve()), "params": params}
         )
+        if LOADERS.spec(loader).get("group_column"):
+            ds.provenance["group_column"] = LOADERS.spec(loader)["group_column"]
         if takes_scheme:
             scheme = None
     if scheme is not None:

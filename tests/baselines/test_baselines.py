@@ -31,7 +31,7 @@ def test_baseline_learns_saves_and_reloads(name, data, tmp_path):
     xtr, ytr, xva, yva = data
     est = baselines.get(name)
     assert clone(est).get_params().keys() == est.get_params().keys()
-    method = ClassicalMethod(name, tune_budget=0, seed=1).fit(xtr, ytr, xva, yva)
+    method = ClassicalMethod(name, seed=1).fit(xtr, ytr, xva, yva)
     proba = method.predict_proba(xva)
     assert proba.shape == (len(xva), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
@@ -47,11 +47,11 @@ def test_baseline_learns_saves_and_reloads(name, data, tmp_path):
 
 def test_tuning_tries_candidates_and_keeps_the_best(data):
     xtr, ytr, xva, yva = data
-    method = ClassicalMethod("logreg", tune_budget=60).fit(xtr, ytr, xva, yva)
-    assert len(method.history_) == 3
+    method = ClassicalMethod("logreg", n_candidates=8).fit(xtr, ytr, xva, yva)
+    assert len(method.history_) == 4  # the defaults (C = 1), then the grid's other three
     best = min(method.history_, key=lambda h: h["val_log_loss"])
     assert {**best["params"]}.items() <= method.best_params_.items()
-    fixed = ClassicalMethod("logreg", {"C": 0.5}, tune_budget=60).fit(xtr, ytr, xva, yva)
+    fixed = ClassicalMethod("logreg", {"C": 0.5}, n_candidates=8).fit(xtr, ytr, xva, yva)
     assert len(fixed.history_) == 1 and fixed.best_params_ == {"C": 0.5}  # fixed: not tuned
 
 
@@ -60,7 +60,7 @@ def test_knn_neighbours_are_capped_at_a_small_training_set(data):
     method = ClassicalMethod("knn").fit(xtr[:10], ytr[:10], xva, yva)
     assert method.estimator_[-1].n_neighbors == 10  # the default 15, capped
     assert method.predict_proba(xva).shape == (len(xva), 2)
-    tuned = ClassicalMethod("knn", tune_budget=60).fit(xtr[:10], ytr[:10], xva, yva)
+    tuned = ClassicalMethod("knn", n_candidates=8).fit(xtr[:10], ytr[:10], xva, yva)
     assert {"n_neighbors": 31} not in [h["params"] for h in tuned.history_]  # not tried
     with pytest.raises(ConfigError, match="n_neighbors = 12 exceeds the 10 training samples"):
         ClassicalMethod("knn", {"n_neighbors": 12}).validate(
@@ -71,7 +71,7 @@ def test_knn_neighbours_are_capped_at_a_small_training_set(data):
 def test_multiclass(data):
     xtr, ytr, xva, yva = data
     y3 = np.arange(len(ytr)) % 3
-    m = ClassicalMethod("rf", tune_budget=0).fit(xtr, y3, xva, np.arange(len(yva)) % 3)
+    m = ClassicalMethod("rf").fit(xtr, y3, xva, np.arange(len(yva)) % 3)
     assert m.predict_proba(xva).shape == (len(xva), 3)
 
 
@@ -82,3 +82,28 @@ def test_errors():
         baselines.get("cnn")
     with pytest.raises(ConfigError, match="unknown hyperparameter 'depth' for baseline 'rf'"):
         baselines.get("rf", depth=3)
+
+
+@pytest.mark.parametrize("name", baselines.available())
+def test_one_treatment_of_imbalance(name, data):
+    """class_weight="balanced" reaches every baseline the way its registration says."""
+    from benchmark.methods import spec
+
+    xtr, ytr, xva, yva = data  # a third positive
+    balanced = ClassicalMethod(name, class_weight="balanced").fit(xtr, ytr, xva, yva)
+    plain = ClassicalMethod(name, class_weight="none").fit(xtr, ytr, xva, yva)
+    est = balanced.estimator_
+    leaf = getattr(est, "steps", [[None, est]])[-1][1]
+    mode = spec(name)["imbalance"]
+    if mode == "class_weight":
+        params = leaf.get_params()
+        weight = params.get("class_weight") or params.get("estimator__class_weight")
+        assert weight in ("balanced", "balanced_subsample")
+    elif mode == "priors":
+        np.testing.assert_allclose(leaf.priors, [0.5, 0.5])
+    elif mode == "oversample":
+        counts = np.bincount(ytr)
+        assert leaf.n_samples_fit_ == 2 * counts.max()  # minority repeated up to the majority
+    positive_rate = (balanced.predict_proba(xva)[:, 1] >= 0.5).mean()
+    assert positive_rate >= (plain.predict_proba(xva)[:, 1] >= 0.5).mean() - 0.02
+    assert balanced.summary()["class_weight"] == "balanced"

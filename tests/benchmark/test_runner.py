@@ -1,5 +1,6 @@
 """The harness: config validation, identical splits, resume after interruption, tables."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -41,9 +42,14 @@ nb = {}
 decision-tree = {}
 
 [run]
-tune_budget = 0.0
+n_candidates = 0
 n_bootstrap = 50
 """
+
+
+_NEEDS_KERAS = pytest.mark.skipif(
+    importlib.util.find_spec("keras") is None, reason="validating a CNN's settings needs keras"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +65,7 @@ def small(tmp_path):
 
 
 def test_every_preset_validates_in_both_profiles():
+    pytest.importorskip("keras")  # the presets' CNNs are validated too
     for name in ("du-buisson-2015", "galaxy-zoo-binary", "night-sky-net", "galaxy10"):
         full = load_experiment(name)
         quick = load_experiment(name, quick=True)
@@ -93,8 +100,16 @@ def test_every_preset_validates_in_both_profiles():
         ({"features": {"pca": {"components": 3}}}, "unknown parameter 'components'"),
         ({"split": {"test_size": 2}}, r"test_size must lie in \[0.0, 0.95\]"),
         ({"dataset": {"source": "x", "catalog": "y"}}, "unknown key 'catalog'"),
-        ({"methods": {"negm2021": {"epoch": 3}}}, "unknown parameter 'epoch' for deep model"),
-        ({"methods": {"braai-vgg6": {"augment": ["spin"]}}}, "unknown augmentation 'spin'"),
+        pytest.param(
+            {"methods": {"negm2021": {"epoch": 3}}},
+            "unknown parameter 'epoch' for deep model",
+            marks=_NEEDS_KERAS,
+        ),
+        pytest.param(
+            {"methods": {"braai-vgg6": {"augment": ["spin"]}}},
+            "unknown augmentation 'spin'",
+            marks=_NEEDS_KERAS,
+        ),
         ({"quick": {"skip_methods": ["svm"]}}, "skip_methods names 'svm', not in"),
         ({"quick": {"runn": {}}}, r"\[quick\]: unknown key 'runn'"),
     ],
@@ -121,7 +136,7 @@ def test_run_writes_records_with_one_split_and_a_table(small, tmp_path, capsys):
     printed = capsys.readouterr().out
     store = ResultsStore(out)
     records = store.records()
-    assert len(records) == 6
+    assert len(records) == 7  # 3 methods x 2 feature sets + the shortcut detector
     assert len({r["split_id"] for r in records}) == 1  # every method saw the same split
     split = json.loads((out / "split.json").read_text())
     for r in records:
@@ -140,8 +155,11 @@ def test_run_writes_records_with_one_split_and_a_table(small, tmp_path, capsys):
     csv = pd.read_csv(out / "table.csv")
     assert set(csv["source"]) == {"ours", "published"}
     ours = csv[csv["source"] == "ours"]
-    assert len(ours) == 6 and ours["auc"].is_monotonic_decreasing
+    assert len(ours) == 7 and ours["auc"].is_monotonic_decreasing
+    assert ours["p_holm"].notna().sum() == 6 and ours["best_on_validation"].sum() == 1
     assert (out / "table.md").read_text().startswith("## small")
+    assert "Verdict:" in printed and "p vs best (Holm)" in printed
+    assert "logreg (shortcut check)" in printed and "56.0%" in printed  # prevalence shown
 
 
 def test_table_values_match_the_records(small, tmp_path):
@@ -166,7 +184,7 @@ def test_rerun_skips_finished_runs_and_force_redoes(small, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/record.json")} == first
     run_experiment(config, out=out, force=True, progress=False)
     assert all(p.stat().st_mtime_ns != t for p, t in first.items())
-    assert len(store.records()) == 6
+    assert len(store.records()) == 7
 
 
 def test_another_experiment_is_not_overwritten(small, tmp_path):
@@ -175,7 +193,7 @@ def test_another_experiment_is_not_overwritten(small, tmp_path):
     other = load_experiment(small).select(seeds=2)
     with pytest.raises(ConfigError, match="holds results of another experiment"):
         run_experiment(other, out=out, progress=False)
-    assert len(ResultsStore(out).records()) == 6
+    assert len(ResultsStore(out).records()) == 7
 
 
 def test_results_written_before_markers_stay_readable(small, tmp_path):
@@ -195,13 +213,29 @@ def test_results_written_before_markers_stay_readable(small, tmp_path):
     assert not (out / "features").exists() and (out / ".astrobench.json").is_file()
 
 
+def test_reruns_write_byte_identical_records(small, tmp_path):
+    """Tuning is a fixed seeded candidate set and timings live apart: records repeat exactly."""
+    small.write_text(small.read_text().replace("n_candidates = 0", "n_candidates = 3"))
+    config = load_experiment(small).select(seeds=2)
+    run_experiment(config, out=tmp_path / "a", jobs=2, progress=False)
+    run_experiment(config, out=tmp_path / "b", jobs=1, progress=False)
+    records = sorted((tmp_path / "a").glob("runs/*/record.json"))
+    assert len(records) == 14  # 7 runs x 2 seeds
+    for path in records:
+        other = tmp_path / "b" / path.relative_to(tmp_path / "a")
+        assert path.read_bytes() == other.read_bytes(), path.parent.name
+    tuned = json.loads(records[0].read_text())
+    assert len(tuned["tuning"]) >= 2 and "timings" not in tuned
+    assert "fit_s" in ResultsStore(tmp_path / "a").records()[0]["timings"]
+
+
 def test_seeds_give_mean_and_std(small, tmp_path):
     config = load_experiment(small).select(
         methods=["logreg", "decision-tree"], features=["handcrafted"], seeds=2
     )
     store = run_experiment(config, out=tmp_path / "res", progress=False)
     table = comparison_table(store.records())
-    assert len(table) == 2 and (table["seeds"] == 2).all()
+    assert len(table) == 3 and (table["seeds"] == 2).all()  # and the shortcut detector
     assert "accuracy_std" in table and "±" in render_text(table)
 
 
@@ -216,11 +250,11 @@ def test_interrupted_run_resumes_with_identical_results(small, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = len(list(out_killed.glob("runs/*/record.json")))
-    assert 2 <= done < 6, done  # killed part-way
+    assert 2 <= done < 7, done  # killed part-way
     assert subprocess.run([*cmd, "--out", str(out_killed)], env=env).returncode == 0
     assert subprocess.run([*cmd, "--out", str(out_clean)], env=env).returncode == 0
     killed, clean = ResultsStore(out_killed), ResultsStore(out_clean)
-    assert len(killed.records()) == 6
+    assert len(killed.records()) == 7
     for r in clean.records():
         other = json.loads((out_killed / "runs" / r["run_id"] / "record.json").read_text())
         assert other["metrics"] == r["metrics"] and other["split_id"] == r["split_id"]
@@ -235,7 +269,7 @@ def test_default_quick_run_end_to_end(tmp_path, capsys):
     assert main(["-q", "run", "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     records = ResultsStore(out).records()
-    assert len(records) == 29  # nine baselines x three feature sets, two CNNs on the images
+    assert len(records) == 30  # 9 baselines x 3 feature sets, the shortcut check, 2 CNNs
     assert {r["feature"] for r in records} == {"pca", "handcrafted", "pca+handcrafted", "images"}
     assert {r["method"] for r in records if r["kind"] == "deep"} == {"negm2021", "braai-vgg6"}
     best = max(records, key=lambda r: r["metrics"]["auc"])
@@ -277,3 +311,7 @@ def test_deep_model_runs_on_the_same_split_and_is_saved(small, tmp_path):
     before = (folder / "record.json").stat().st_mtime_ns
     run_experiment(config, out=tmp_path / "r", progress=False)  # finished: not redone
     assert (folder / "record.json").stat().st_mtime_ns == before
+    assert cnn["method_params"]["deterministic"] and cnn["class_weight"] == "balanced"
+    again = run_experiment(config, out=tmp_path / "again", progress=False)  # same bytes on CPU
+    twin = again.run_dir(cnn["run_id"]) / "record.json"
+    assert twin.read_bytes() == (folder / "record.json").read_bytes()

@@ -1,4 +1,6 @@
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +116,48 @@ def test_bad_fractions_and_unlabelled(balanced_dataset):
     unlabelled = Dataset(np.zeros((4, 2, 2, 1)), [-1] * 4, [])
     with pytest.raises(ConfigError, match="unlabelled"):
         train_val_test(unlabelled)
+
+
+def test_grouped_split_keeps_every_group_in_one_part():
+    import pandas as pd
+
+    from benchmark.splits import groups_cross_parts, train_val_test
+
+    rng = np.random.default_rng(0)
+    n_objects = 150
+    epochs = rng.integers(1, 6, n_objects)  # 1-5 alerts per object, one class per object
+    objects = np.repeat([f"ZTF{i:05d}" for i in range(n_objects)], epochs)
+    labels = np.repeat(np.arange(n_objects) % 3 == 0, epochs).astype(int)
+    ds = Dataset(
+        rng.normal(size=(len(labels), 4, 4, 1)),
+        labels,
+        ["bogus", "real"],
+        meta=pd.DataFrame({"objectId": objects}),
+    )
+    plain = train_val_test(ds, seed=1)
+    assert groups_cross_parts(plain, ds, "objectId")  # a stamp split divides objects
+    split = train_val_test(ds, seed=1, group_column="objectId")
+    assert groups_cross_parts(split, ds, "objectId") == []
+    assert split.fractions["group_column"] == "objectId"
+    sizes = split.sizes()
+    assert 0.18 < sizes["test"] / len(ds) < 0.32  # one of four folds, in whole objects
+    for part in ("train", "val", "test"):  # stratified as far as groups allow
+        share = labels[getattr(split, part)].mean()
+        assert abs(share - labels.mean()) < 0.12
+    saved = Split.load(split.save(Path(tempfile.mkdtemp()) / "s.json"), ds)
+    assert saved.fractions["group_column"] == "objectId"
+    with pytest.raises(ConfigError, match="group_column 'candid' is not a column"):
+        train_val_test(ds, group_column="candid")
+
+
+def test_ztf_alerts_are_grouped_by_object_by_default(tmp_path):
+    import formats
+
+    from benchmark import datasets
+    from benchmark.splits import make_split
+
+    path = formats.write_ztf_parquet(tmp_path / "alerts.parquet", n=12)
+    ds = datasets.load(path, label_from="drb", progress=False)
+    assert ds.provenance["group_column"] == "objectId"
+    split = make_split(ds, seed=0, test_size=0.25, val_size=0.3)
+    assert split.fractions["group_column"] == "objectId"

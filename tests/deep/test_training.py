@@ -237,3 +237,28 @@ def test_explanations_have_the_right_shapes_and_find_the_evidence(blobs):
     assert np.unravel_index(heat.argmax(), heat.shape) == (3, 3)  # the patch on the centre
     out = explain(method, x[:2], y[:2])
     assert out["occlusion"].shape[0] == 2 and "filters" in out
+
+
+def test_budget_limited_runs_are_flagged(blobs):
+    from deep.method import DeepMethod
+
+    x, y = blobs
+    base = {"batch_size": 16, "augment": [], "workers": 1}
+    clocked = DeepMethod("simple-cnn", {**base, "epochs": 3, "time_budget": 1e-6}, seed=0)
+    clocked.fit(x, y, x[:16], y[:16])
+    assert len(clocked.history_) == 1 and clocked.summary()["budget_limited"]
+    # nothing learnt (learning rate 0): the best epoch is the first, not the last
+    flat = DeepMethod("simple-cnn", {**base, "epochs": 3, "learning_rate": 0.0}, seed=0)
+    flat.fit(x, y, x[:16], y[:16])
+    assert flat.best_epoch_ == 0 and not flat.summary()["budget_limited"]
+    assert "epoch_s" not in flat.summary()["history"][0]  # wall-clock figures kept apart
+    assert len(flat.summary()["timings"]["epoch_s"]) == 3
+
+
+def test_class_weight_balances_the_batches():
+    from deep.method import DeepMethod
+
+    assert DeepMethod("negm2021", class_weight="balanced").settings()[0].balance
+    assert not DeepMethod("negm2021", class_weight="none").settings()[0].balance
+    fixed = DeepMethod("negm2021", {"balance": False}, class_weight="balanced")
+    assert not fixed.settings()[0].balance  # the experiment's own setting wins

@@ -35,7 +35,7 @@ logreg = {{}}
 rf = {{ n_estimators = 30 }}
 
 [run]
-tune_budget = 0.0
+n_candidates = 0
 n_bootstrap = 50
 """
 
@@ -85,9 +85,11 @@ def test_report_files_values_and_links(results):
         assert auc in html
     assert "Random forest (RF)" in html and "3541 / 342 / 259 / 2732" in html
     assert "our numbers are on simulated data" in html
-    assert "no CNN in this experiment" in html  # paired test between the two best methods
+    assert "Verdict." in html and "no CNN to compare it with" in html
+    assert "Paired comparisons with the best" in html and "p (Holm)" in html
+    assert "trivial" in html and "(shortcut check)" in html  # the detector's row
     pages = sorted(p.name for p in folder.glob("run-*.html"))
-    assert len(pages) == 4
+    assert len(pages) == 5
     for page in [index, *(folder / p for p in pages)]:
         parser = Links()
         parser.feed(page.read_text())

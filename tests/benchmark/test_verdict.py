@@ -1,0 +1,134 @@
+"""The verdict: validation-chosen pair, paired bootstrap, Holm, p-value floors, shortcuts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.tables import comparison_table, render_text
+from benchmark.verdict import analyse, format_p, paired_bootstrap_test
+
+
+def _proba(score):
+    score = np.clip(score, 0, 1)
+    return np.column_stack([1 - score, score])
+
+
+def test_paired_bootstrap_floor_and_sign():
+    rng = np.random.default_rng(0)
+    y = np.arange(400) % 2
+    good = _proba(0.5 + 0.45 * (2 * y - 1) + rng.normal(0, 0.1, 400))
+    poor = _proba(rng.uniform(0, 1, 400))
+    res = paired_bootstrap_test(y, [good], [poor], n_boot=199)
+    assert res["difference"] > 0.3 and res["ci"][0] > 0
+    assert res["p_floor"] and res["p_value"] == pytest.approx(1 / 200)  # never exactly 0
+    assert format_p(res["p_value"], res["p_floor"], 199) == "< 0.005"
+    same = paired_bootstrap_test(y, [poor], [poor], n_boot=199)
+    assert same["difference"] == 0 and same["p_value"] == 1.0 and not same["p_floor"]
+
+
+def test_seeds_are_averaged_within_each_resample():
+    y = np.arange(200) % 2
+    perfect, useless = _proba(y * 1.0), _proba(np.full(200, 0.5))
+    res = paired_bootstrap_test(y, [perfect, useless], [useless], n_boot=99)
+    assert res["difference"] == pytest.approx(0.25)  # mean of AUC 1.0 and 0.5, minus 0.5
+
+
+class FakeStore:
+    """Records and predictions in memory, read like a ResultsStore."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def config(self):
+        return {"run": {"n_bootstrap": 200}}
+
+    def records(self):
+        return [r for r, _, _ in self.rows]
+
+    def _find(self, run_id):
+        return next(x for x in self.rows if x[0]["run_id"] == run_id)
+
+    def predictions(self, run_id, part="test"):
+        _, test, val = self._find(run_id)
+        return test if part == "test" else val
+
+    def has_val_predictions(self, run_id):
+        return True
+
+
+def _frame(y, score):
+    return pd.DataFrame(
+        {"id": np.arange(len(y)).astype(str), "y_true": y, "score_0": 1 - score, "score_1": score}
+    )  # noqa: E501
+
+
+def _record(feature, method, kind, y, score, **extra):
+    from benchmark.metrics import binary_metrics
+
+    return {
+        "run_id": f"{feature}__{method}__seed0",
+        "feature": feature,
+        "method": method,
+        "kind": kind,
+        "seed": 0,
+        "classes": ["bogus", "real"],
+        "dataset": "made-up",
+        "metrics": binary_metrics(y, score),
+        "threshold": 0.5,
+        **extra,
+    }
+
+
+def _store():
+    rng = np.random.default_rng(1)
+    y = np.arange(600) % 2
+    yv = np.arange(300) % 2
+
+    def noisy(labels, noise):
+        return np.clip(0.5 + 0.4 * (2 * labels - 1) + rng.normal(0, noise, len(labels)), 0, 1)
+
+    rows = []
+    # rf: best on validation, a little worse than svm on test (test must not pick the pair)
+    for feature, method, kind, test_noise, val_noise, extra in [
+        ("pca", "rf", "classical", 0.60, 0.20, {}),
+        ("pca", "svm", "classical", 0.35, 0.60, {}),
+        ("images", "cnn", "deep", 0.90, 0.65, {"budget_limited": True}),
+        ("trivial", "logreg", "classical", 0.62, 0.70, {"shortcut_detector": True}),
+    ]:
+        score, vscore = noisy(y, test_noise), noisy(yv, val_noise)
+        record = _record(feature, method, kind, y, score, **extra)
+        if method == "logreg":
+            record["importances"] = {"border_std_0": 2.0, "mean_0": 0.5}
+        rows.append((record, _frame(y, score), _frame(yv, vscore)))
+    return FakeStore(rows)
+
+
+def test_pair_is_chosen_on_validation_and_rows_are_holm_corrected():
+    from statsmodels.stats.multitest import multipletests
+
+    store = _store()
+    a = analyse(store)
+    assert a.best.method == "rf" and a.classical.method == "rf" and a.deep.method == "cnn"
+    assert a.row("pca", "svm")["difference"] > 0  # svm is better on test, yet not "best"
+    raw = a.comparisons["p_value"].to_numpy()
+    np.testing.assert_allclose(a.comparisons["p_holm"], multipletests(raw, method="holm")[1])
+    assert "Best classical: rf on pca; best CNN: cnn on images (budget-limited" in a.verdict
+    assert "the classical method is better" in a.verdict
+    # the shortcut detector comes within 0.05 of the best: said, naming its top statistic
+    assert a.shortcut.startswith("Shortcut warning") and "border_std_0" in a.shortcut
+    table = comparison_table(store.records(), analysis=a)
+    text = render_text(table, analysis=a)
+    assert "cnn †" in text and "budget-limited" in text and "best (val)" in text
+    assert "logreg (shortcut check)" in text and "Verdict: Best classical" in text
+
+
+def test_published_rows_carry_prevalence_and_notes():
+    store = _store()
+    table = comparison_table(store.records(), published=["du-buisson-2015", "negm-2021"])
+    text = render_text(table)
+    assert "56.5%" in text and "88.2%" in text  # du Buisson's and Negm's test sets
+    assert "CNN (initial) [training set, not test" in text
+    assert "accuracy, precision and F1 are not comparable across them" in text
+    assert "TP / FN / FP / TN: truly Real (predicted Real, predicted Not-Real)" in text
+    galaxy10 = render_text(comparison_table(store.records(), published="galaxy10"))
+    assert "maximum over epochs (chosen on test)" in galaxy10 and "DECaLS" in galaxy10
