@@ -121,6 +121,11 @@ def _data_parser(sub) -> None:
     split.add_argument("--seed", type=int, default=0)
     split.add_argument("--test-size", type=float, default=0.25)
     split.add_argument("--val-size", type=float, default=0.30)
+    split.add_argument(
+        "--group-column",
+        help="keep every sample of a group (e.g. objectId) in one part; '' turns a loader's "
+        "default grouping off",
+    )
     sim = dsub.add_parser("simulate", help="simulate a dataset (sim-sdss-sn, sim-galaxy10)")
     sim.add_argument("name", help="sim-sdss-sn or sim-galaxy10")
     sim.add_argument("--n", type=_positive_int, help="number of images")
@@ -291,7 +296,13 @@ def _cmd_data(args) -> int:
 
         _check_file(args, is_split_file, "split")
         ds = _load(args)
-        split = make_split(ds, seed=args.seed, test_size=args.test_size, val_size=args.val_size)
+        split = make_split(
+            ds,
+            seed=args.seed,
+            test_size=args.test_size,
+            val_size=args.val_size,
+            group_column=args.group_column,
+        )
         split.save(args.output, overwrite=args.force)
         sizes = ", ".join(f"{k} {v}" for k, v in split.sizes().items())
         print(f"wrote {args.output}: {split.method} split {split.id} ({sizes})")

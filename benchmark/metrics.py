@@ -2,8 +2,9 @@
 
 Binary metrics take Real (label 1) as the positive class, as du Buisson et al.
 (2015) and Negm (2021) do.  AUC is always computed from scores, never from
-hard labels.  The published confusion-matrix layout has rows true Object /
-Not object and columns predicted Object / Not object: ``[[tp, fn], [fp, tn]]``.
+hard labels.  Confusion matrices have rows = true class and columns = predicted
+class everywhere in astrobench (tables, records, report figures); the binary
+``confusion`` lists Real first: ``[[tp, fn], [fp, tn]]``.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def binary_metrics(y_true, score, threshold: float = 0.5) -> dict:
     -------
     dict
         accuracy, precision, recall (= TPR), f1, fpr, auc, mcc, balanced_accuracy,
-        tp, fn, fp, tn, confusion (published layout), mdr_at_fpr_1, mdr_at_fpr_4
+        tp, fn, fp, tn, confusion (rows true, columns predicted, Real first), mdr_at_fpr_1, mdr_at_fpr_4
         (missed-detection rate at 1% / 4% FPR), fpr_at_mdr_1, fpr_at_mdr_4 (FPR at 1% /
         4% missed detections), eer (equal-error rate), brier, ece, threshold.
     """

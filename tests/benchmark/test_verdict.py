@@ -132,3 +132,25 @@ def test_published_rows_carry_prevalence_and_notes():
     assert "TP / FN / FP / TN: truly Real (predicted Real, predicted Not-Real)" in text
     galaxy10 = render_text(comparison_table(store.records(), published="galaxy10"))
     assert "maximum over epochs (chosen on test)" in galaxy10 and "DECaLS" in galaxy10
+
+
+def test_three_seeds_give_a_critical_difference_diagram(tmp_path):
+    from reports import figures
+
+    rng = np.random.default_rng(2)
+    y, yv = np.arange(300) % 2, np.arange(100) % 2
+    rows = []
+    for method, noise in (("rf", 0.3), ("knn", 0.5), ("nb", 0.8)):
+        for seed in range(3):
+            score = np.clip(0.5 + 0.4 * (2 * y - 1) + rng.normal(0, noise, 300), 0, 1)
+            vscore = np.clip(0.5 + 0.4 * (2 * yv - 1) + rng.normal(0, noise, 100), 0, 1)
+            record = _record("pca", method, "classical", y, score)
+            record.update(run_id=f"pca__{method}__seed{seed}", seed=seed)
+            rows.append((record, _frame(y, score), _frame(yv, vscore)))
+    a = analyse(FakeStore(rows))
+    cd = a.critical_difference
+    assert cd is not None and 0 <= cd["friedman_p"] <= 1
+    assert cd["ranks"]["rf on pca"] == pytest.approx(1.0)  # best in every seed
+    assert list(cd["nemenyi"].columns) == list(cd["ranks"])
+    path = figures.critical_difference(cd["ranks"], cd["nemenyi"], "ranks", tmp_path, "cd.png")
+    assert (tmp_path / path).stat().st_size > 1000
