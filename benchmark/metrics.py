@@ -85,9 +85,10 @@ def binary_metrics(y_true, score, threshold: float = 0.5) -> dict:
     -------
     dict
         accuracy, precision, recall (= TPR), f1, fpr, auc, mcc, balanced_accuracy,
-        tp, fn, fp, tn, confusion (rows true, columns predicted, Real first), mdr_at_fpr_1, mdr_at_fpr_4
-        (missed-detection rate at 1% / 4% FPR), fpr_at_mdr_1, fpr_at_mdr_4 (FPR at 1% /
-        4% missed detections), eer (equal-error rate), brier, ece, threshold.
+        tp, fn, fp, tn, confusion (rows true, columns predicted, Real first),
+        mdr_at_fpr_1, mdr_at_fpr_4 (missed-detection rate at 1% / 4% FPR),
+        fpr_at_mdr_1, fpr_at_mdr_4 (FPR at 1% / 4% missed detections), eer (equal-error
+        rate), brier, ece, threshold.
     """
     y = np.asarray(y_true).astype(int)
     s = np.asarray(score, dtype=float)

@@ -18,7 +18,7 @@ from ..errors import ConfigError, UnknownNameError
 
 __all__ = ["NAN_POLICIES", "NORMALIZATIONS", "Preprocess"]
 
-NORMALIZATIONS = ("none", "minmax", "standardize", "asinh")
+NORMALIZATIONS = ("none", "minmax", "standardize", "asinh", "l2")
 NAN_POLICIES = ("raise", "fill", "drop")
 _KEYS = ("crop", "resize", "channels", "normalize", "nan_policy", "fill_value")
 
@@ -51,10 +51,14 @@ class Preprocess:
         Resample to (height, width) pixels (antialiased bilinear).
     channels : sequence of int or str, optional
         Channels to keep, by index or by the dataset's channel names.
-    normalize : {"none", "minmax", "standardize", "asinh"}
-        Per-image normalisation over all kept channels: ``minmax`` maps to
-        [0, 1]; ``standardize`` to zero mean and unit variance; ``asinh``
-        applies ``asinh((x - median) / (3 sigma_MAD))``.
+    normalize : {"none", "minmax", "standardize", "asinh", "l2"}
+        Per-image normalisation: ``minmax`` maps to [0, 1]; ``standardize`` to
+        zero mean and unit variance; ``asinh`` applies
+        ``asinh((x - median) / (3 sigma_MAD))`` (these three over all kept
+        channels together); ``l2`` divides each channel of each image by its
+        L2 norm, as braai does with ZTF's science, reference and difference
+        cutouts (Duev et al. 2019), so that their very different count levels
+        meet on one scale.
     nan_policy : {"raise", "fill", "drop"}
         What to do with images holding NaN or infinite pixels.
     fill_value : float
@@ -191,6 +195,9 @@ def _normalize(x: np.ndarray, how: str) -> np.ndarray:
         lo = x.min(axis=axes, keepdims=True)
         span = x.max(axis=axes, keepdims=True) - lo
         return (x - lo) / np.where(span > 0, span, 1.0)
+    if how == "l2":
+        norm = np.sqrt(np.square(x, dtype=np.float64).sum(axis=(1, 2), keepdims=True))
+        return (x / np.where(norm > 0, norm, 1.0)).astype(np.float32)
     if how == "standardize":
         mean = x.mean(axis=axes, keepdims=True)
         std = x.std(axis=axes, keepdims=True)

@@ -56,8 +56,13 @@ def test_normalisations(batch):
     asinh = Preprocess(normalize="asinh")(batch)
     order = np.argsort(batch[0].ravel())
     assert np.all(np.diff(asinh[0].ravel()[order]) >= 0)  # monotonic stretch
+    # l2: every channel of every image on its own unit-norm scale (braai's convention)
+    scaled = batch * np.array([1.0, 100.0, 1e4], np.float32)
+    l2 = Preprocess(normalize="l2")(scaled)
+    np.testing.assert_allclose(np.sqrt((l2**2).sum(axis=(1, 2))), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(l2, Preprocess(normalize="l2")(batch), rtol=1e-5, atol=1e-7)
     flat = np.zeros((1, 4, 4, 1), np.float32)
-    for how in ("minmax", "standardize", "asinh"):
+    for how in ("minmax", "standardize", "asinh", "l2"):
         assert np.isfinite(Preprocess(normalize=how)(flat)).all()
 
 

@@ -129,8 +129,37 @@ def test_psf_convolution_of_a_point_is_the_psf():
         fwhm = np.array([[2.5, 3.0, 4.5]], np.float32)
         out = _psf_convolve(img, fwhm, np.array([3.0], np.float32))
         for band in range(3):
-            ref = moffat(np.array([33.0]), np.array([30.0]), fwhm[:, band], np.array([3.0]),
-                         np.array([1.0]), size)[0]
-            inner = np.hypot(*np.mgrid[-30:size - 30, -33:size - 33]) < 3 * fwhm[0, band]
+            ref = moffat(
+                np.array([33.0]),
+                np.array([30.0]),
+                fwhm[:, band],
+                np.array([3.0]),
+                np.array([1.0]),
+                size,
+            )[0]
+            inner = np.hypot(*np.mgrid[-30 : size - 30, -33 : size - 33]) < 3 * fwhm[0, band]
             np.testing.assert_allclose(out[0, band][inner], (ref / ref.sum())[inner], atol=2e-4)
             assert out[0, band].sum() == pytest.approx(1.0, abs=0.01)
+
+
+def test_smooth_and_disk_galaxies_overlap_in_colour_brightness_and_size():
+    from scipy import stats
+    from sklearn.metrics import roc_auc_score
+
+    ds = simulate("sim-galaxy10", n=1500, seed=5, progress=False).relabel("coarse")
+    smooth = ds.labels == 0
+    meta = ds.meta
+    # brightness and size come from one population: indistinguishable between the classes
+    for column in ("flux", "distance", "re_disk"):
+        assert stats.ks_2samp(meta[column][smooth], meta[column][~smooth]).pvalue > 0.01, column
+    # colour: smooth galaxies are redder on average, but red disks and blue smooth galaxies
+    # are common (colour alone separates gz2's classes with AUC ~0.6-0.7)
+    colour = meta["colour"].to_numpy()
+    assert 0.55 < roc_auc_score(smooth, colour) < 0.72
+    assert (colour[~smooth] > np.median(colour[smooth])).mean() > 0.3  # red disks
+    assert (colour[smooth] < np.median(colour[~smooth])).mean() > 0.3  # blue smooth ones
+    # and the rendered images carry the colour: g/i flux ratio follows the continuum
+    img = np.asarray(ds.images)
+    g, i = img[..., 0].sum(axis=(1, 2)), img[..., 2].sum(axis=(1, 2))
+    plain = ~meta["merger"].to_numpy() & (meta["n_neighbours"].to_numpy() == 0)
+    assert stats.spearmanr(colour[plain], -np.log(g[plain] / i[plain])).statistic > 0.8

@@ -157,7 +157,7 @@ def test_asteroids_move_between_bands_supernovae_do_not():
 
 
 def test_cosmic_rays_are_sharper_than_the_psf():
-    ds = only("Artefact", n=120, noise=False, max_neighbours=0, seed=8)
+    ds = only("Artefact", n=300, noise=False, max_neighbours=0, label_noise=0.0, seed=8)
     crs = np.flatnonzero(ds.meta["artefact"] == "cosmic-ray")
     assert len(crs) > 10
     imgs = np.asarray(ds.images)[crs]
@@ -221,3 +221,57 @@ def test_multi_band_artefacts_exist():
     assert (np.abs(mismatch).sum(axis=(1, 2)) > 0).all()  # in every band
     net = np.abs(mismatch.sum(axis=(1, 2, 3))) / np.abs(mismatch).sum(axis=(1, 2, 3))
     assert np.median(net) < 0.05  # a subtraction residual: about zero net flux
+
+
+def test_extended_artefacts_lie_anywhere_not_through_the_centre():
+    ds = only("Artefact", n=600, noise=False, max_neighbours=0, label_noise=0.0, seed=11)
+    imgs = np.abs(np.asarray(ds.images)).max(axis=-1)  # (n, 69, 69), any band
+    kind = ds.meta["artefact"].to_numpy()
+    columns = imgs[kind == "bad-column"]
+    assert len(columns) >= 15
+    where = np.argmax(columns.sum(axis=1), axis=1)  # the lit column of each stamp
+    assert where.std() > 69 / 6  # spread over the stamp (uniform: ~20 px)
+    assert (np.abs(where - 34) > 3).mean() > 0.6  # mostly away from the centre column
+    # satellites and ghosts: their brightest pixel is not always the central one
+    for name, far in (("satellite", 3), ("ghost", 1.5)):
+        sub = imgs[kind == name]
+        peak = np.array(np.unravel_index(sub.reshape(len(sub), -1).argmax(axis=1), (69, 69)))
+        assert (np.hypot(*(peak - 34)) > far).mean() > 0.3, name
+
+
+def test_dipoles_are_centred_on_their_positive_lobe():
+    ds = only("Dipole", n=80, noise=False, max_neighbours=0, label_noise=0.0, seed=12)
+    r = np.asarray(ds.images)[..., 1]
+    peak = np.array(np.unravel_index(r.reshape(len(r), -1).argmax(axis=1), (69, 69)))
+    assert np.median(np.hypot(*(peak - 34))) <= 1.5
+    # and the source itself sits off-centre, along the registration shift
+    offset = np.hypot(ds.meta["x"] - 34, ds.meta["y"] - 34)
+    assert (offset > 0.3).all()
+
+
+def test_saturated_star_brightness_follows_the_star_counts():
+    from benchmark.simulate.stamps import SATURATED_GAMMA, SATURATED_OVER, saturated_brightness
+
+    over = saturated_brightness(np.random.default_rng(0), 200_000)
+    lo, hi = SATURATED_OVER
+    assert over.min() >= lo and over.max() <= hi
+    # N(> f) ~ f^-gamma: the share brighter than 10x the lower limit is about 10^-gamma
+    expected = (10**-SATURATED_GAMMA - (lo / hi) ** SATURATED_GAMMA) / (
+        1 - (lo / hi) ** SATURATED_GAMMA
+    )
+    assert (over > 10 * lo).mean() == pytest.approx(expected, rel=0.05)
+    assert np.median(over) < 3.0  # most saturated stars are only just saturated
+
+
+def test_every_class_but_saturated_stars_follows_the_shared_snr_law():
+    from scipy import stats
+
+    ds = simulate("sim-sdss-sn", n=2000, seed=13, noise=False, label_noise=0.0, progress=False)
+    lo, hi = StampConfig().snr_range
+    law = stats.uniform(np.log(lo), np.log(hi / lo)).cdf  # log-uniform between lo and hi
+    for name in CLASSES:
+        snr = ds.meta.loc[ds.meta["true_class"] == name, "snr"].to_numpy()
+        if name == "Saturated Star":
+            assert np.median(snr) > hi  # the easy class, and documented as such
+            continue
+        assert stats.kstest(np.log(np.abs(snr)), law).pvalue > 0.001, name
