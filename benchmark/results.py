@@ -377,10 +377,14 @@ class ResultsStore:
         shutil.rmtree(self.work_dir(run_id), ignore_errors=True)
 
     def write_index(self) -> Path:
-        """All records as one JSON-lines table, ``records.jsonl``."""
+        """All records as one JSON-lines table, ``records.jsonl`` (timings left out: they
+        stay in each run's ``timings.json``, so reruns write identical bytes)."""
         import json
 
-        lines = "".join(json.dumps(r, default=to_jsonable) + "\n" for r in self.records())
+        lines = "".join(
+            json.dumps({k: v for k, v in r.items() if k != "timings"}, default=to_jsonable) + "\n"
+            for r in self.records()
+        )
         return atomic_write(self.root / "records.jsonl", lines)
 
     def write_tables(self, csv_text: str, markdown: str) -> None:

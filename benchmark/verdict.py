@@ -125,6 +125,12 @@ def format_p(p: float, floor: bool = False, n_boot: int | None = None) -> str:
     return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
 
 
+def _p_phrase(p: float, floor: bool, n_boot: int | None) -> str:
+    """``p < 0.005`` or ``p = 0.032``, for sentences."""
+    text = format_p(p, floor, n_boot)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def _decisions(record, proba) -> np.ndarray:
     if proba.shape[1] == 2:
         return (proba[:, 1] >= (record.get("threshold") or 0.5)).astype(int)
@@ -226,17 +232,24 @@ def _verdict_text(a: Analysis) -> str:
     sign = 1.0 if other is a.deep else -1.0  # rows hold (row - best); say CNN - classical
     diff = sign * row["difference"]
     lo, hi = sorted((sign * row["diff_lo"], sign * row["diff_hi"]))
-    if row["p_holm"] >= 0.05:
+    m = len(a.comparisons)
+    if row["p_holm"] >= 0.05 and row["p_floor"] and a.n_boot and m / (a.n_boot + 1) >= 0.05:
+        need = int(np.ceil(20 * m))
+        outcome = (
+            f"not resolved: {a.n_boot} bootstrap resamples cannot reach p < 0.05 after Holm "
+            f"correction over {m} comparisons; set [run] n_bootstrap to at least {need}"
+        )
+    elif row["p_holm"] >= 0.05:
         outcome = "no significant difference"
     else:
         outcome = "the CNN is better" if diff > 0 else "the classical method is better"
     limited = " (budget-limited: more training might change this)" if a.deep.budget_limited else ""
-    p = format_p(row["p_value"], row["p_floor"], a.n_boot)
+    p = _p_phrase(row["p_value"], row["p_floor"], a.n_boot)
     return (
         f"Best classical: {a.classical.label}; best CNN: {a.deep.label}{limited}; both chosen "
         f"on validation {name}. On the test set the CNN's {name} minus the classical one is "
-        f"{diff:+.4f} [{lo:+.4f}, {hi:+.4f}], paired bootstrap p = {p} (Holm-corrected over "
-        f"{len(a.comparisons)} comparisons: {format_p(row['p_holm'])}): {outcome}."
+        f"{diff:+.4f} [{lo:+.4f}, {hi:+.4f}], paired bootstrap p {p} (Holm-corrected over "
+        f"{m} comparisons: {format_p(row['p_holm'])}): {outcome}."
     )
 
 

@@ -38,6 +38,10 @@ def import_keras():
     ``ASTROBENCH_DEBUG`` is set (``python -m benchmark --debug``).
     """
     quiet = "keras" not in sys.modules and not os.environ.get("ASTROBENCH_DEBUG")
+    if quiet:
+        # TensorFlow's later C++ log lines (e.g. tf.data's "NodeDef mentions attribute"
+        # notices while training) do honour this; Python exceptions are unaffected
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         with _quiet_stderr() if quiet else contextlib.nullcontext():
             import keras

@@ -224,6 +224,8 @@ def test_reruns_write_byte_identical_records(small, tmp_path):
     for path in records:
         other = tmp_path / "b" / path.relative_to(tmp_path / "a")
         assert path.read_bytes() == other.read_bytes(), path.parent.name
+    index = (tmp_path / "a" / "records.jsonl").read_bytes()
+    assert index == (tmp_path / "b" / "records.jsonl").read_bytes()
     tuned = json.loads(records[0].read_text())
     assert len(tuned["tuning"]) >= 2 and "timings" not in tuned
     assert "fit_s" in ResultsStore(tmp_path / "a").records()[0]["timings"]

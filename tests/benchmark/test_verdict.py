@@ -122,6 +122,14 @@ def test_pair_is_chosen_on_validation_and_rows_are_holm_corrected():
     assert "logreg (shortcut check)" in text and "Verdict: Best classical" in text
 
 
+def test_verdict_says_when_too_few_resamples_cannot_resolve_it():
+    """With B = 20 the smallest p is 1/21; Holm over 3 comparisons cannot reach 0.05."""
+    a = analyse(_store(), n_boot=20)
+    assert "paired bootstrap p < 0.048" in a.verdict
+    assert "not resolved: 20 bootstrap resamples cannot reach p < 0.05" in a.verdict
+    assert "n_bootstrap to at least 60" in a.verdict
+
+
 def test_published_rows_carry_prevalence_and_notes():
     store = _store()
     table = comparison_table(store.records(), published=["du-buisson-2015", "negm-2021"])
