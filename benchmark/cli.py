@@ -140,6 +140,11 @@ def _data_parser(sub) -> None:
     _add_output(gal, ".png file")
     gal.add_argument("--per-class", type=_positive_int, default=8)
     gal.add_argument("--seed", type=int, default=0)
+    gal.add_argument(
+        "--beside",
+        help="a second data set (name or path, read with its defaults) drawn below with the "
+        "same stretch, e.g. real ZTF alerts beside simulated triplets",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,7 +319,14 @@ def _cmd_data(args) -> int:
         from .outputs import png_written_by_us
 
         _check_file(args, png_written_by_us, "gallery")
-        write_gallery(_load(args), args.output, per_class=args.per_class, seed=args.seed)
+        beside = None
+        if args.beside:
+            from . import datasets
+
+            beside = datasets.load(args.beside, progress=not args.quiet)
+        write_gallery(
+            _load(args), args.output, per_class=args.per_class, seed=args.seed, beside=beside
+        )
         print(f"wrote {args.output}")
         return 0
     build_parser().parse_args(["data", "--help"])

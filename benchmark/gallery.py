@@ -14,6 +14,7 @@ import numpy as np
 from . import __version__
 from ._io import atomic_path
 from .datasets.container import Dataset
+from .errors import ConfigError
 
 __all__ = ["composite", "write_gallery"]
 
@@ -34,43 +35,75 @@ def composite(img: np.ndarray, *, signed: bool) -> np.ndarray:
     return np.clip((z - lo) / max(hi - lo, 1e-6), 0, 1)
 
 
+def _rows(dataset: Dataset, rng, per_class: int, prefix: str) -> list:
+    """(label, dataset, indices) for each class of ``dataset`` (or one unlabelled row)."""
+    if not dataset.classes:
+        pick = np.sort(rng.choice(len(dataset), min(per_class, len(dataset)), replace=False))
+        return [(f"{prefix}unlabelled", dataset, pick)]
+    rows = []
+    for code, name in enumerate(dataset.classes):
+        members = np.flatnonzero(dataset.labels == code)
+        pick = np.sort(rng.choice(members, min(per_class, len(members)), replace=False))
+        rows.append((f"{prefix}{name}", dataset, pick))
+    return rows
+
+
 def write_gallery(
-    dataset: Dataset, path, *, per_class: int = 8, seed: int = 0, title: str | None = None
+    dataset: Dataset,
+    path,
+    *,
+    per_class: int = 8,
+    seed: int = 0,
+    title: str | None = None,
+    beside: Dataset | None = None,
 ) -> Path:
-    """Write a grid with ``per_class`` random examples of every class to ``path`` (PNG)."""
+    """Write a grid with ``per_class`` random examples of every class to ``path`` (PNG).
+
+    ``beside``, a second data set with the same channels (e.g. real ZTF alerts beside
+    simulated triplets), adds its rows below, drawn with the same stretch.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if beside is not None and tuple(beside.channels) != tuple(dataset.channels):
+        msg = (
+            f"--beside needs the same channels: {dataset.name} has {', '.join(dataset.channels)}, "
+            f"{beside.name} has {', '.join(beside.channels)}"
+        )
+        raise ConfigError(msg)
     rng = np.random.default_rng(seed)
-    labels = dataset.labels
-    classes = list(dataset.classes) or ["unlabelled"]
+    prefix = f"{dataset.name}: " if beside is not None else ""
+    rows = _rows(dataset, rng, per_class, prefix)
+    if beside is not None:
+        rows += _rows(beside, rng, per_class, f"{beside.name}: ")
     triplet = dataset.channels == ("science", "reference", "difference")
     cols = per_class * (3 if triplet else 1)
     fig, axes = plt.subplots(
-        len(classes), cols, figsize=(cols * 1.1 + 2.5, len(classes) * 1.25), squeeze=False
+        len(rows), cols, figsize=(cols * 1.1 + 2.5, len(rows) * 1.25), squeeze=False
     )
-    for row, name in enumerate(classes):
-        members = np.flatnonzero(labels == row) if dataset.classes else np.arange(len(dataset))
-        pick = np.sort(rng.choice(members, min(per_class, len(members)), replace=False))
+    for row, (name, data, pick) in enumerate(rows):
         for ax in axes[row]:
             ax.axis("off")
         for j, i in enumerate(pick):
-            img = np.asarray(dataset.images[int(i)])
+            img = np.nan_to_num(np.asarray(data.images[int(i)], dtype=np.float64))
             if triplet:
                 for k in range(3):
                     ax = axes[row, 3 * j + k]
                     ax.imshow(composite(img[..., k : k + 1], signed=(k == 2)), origin="lower")
             else:
-                if dataset.channels == ("g", "r", "i"):
+                if data.channels == ("g", "r", "i"):
                     img = img[..., ::-1]  # i, r, g as red, green, blue
                 signed = bool(img.min() < 0)
                 axes[row, j].imshow(composite(img, signed=signed), origin="lower")
         axes[row, 0].text(
             -0.1, 0.5, name, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=8
         )
-    fig.suptitle(title or f"{dataset.name}: {per_class} random examples per class", fontsize=10)
+    default = f"{dataset.name}: {per_class} random examples per class"
+    if beside is not None:
+        default += f", beside {beside.name} (same stretch)"
+    fig.suptitle(title or default, fontsize=10)
     fig.subplots_adjust(left=0.25, wspace=0.05, hspace=0.1)
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -218,7 +218,13 @@ def load(
             log.info("format detected: %s (override with --loader)", loader)
         func = LOADERS.get(loader)
         params = dict(params)
-        defaults = LOADERS.spec(loader).get("preprocess_defaults", {})
+        defaults = dict(LOADERS.spec(loader).get("preprocess_defaults", {}))
+        if loader == "hdf5" and "nan_policy" not in params:
+            from .store import read_store
+
+            # a store whose NaN pixels mark missing data (ZTF-like edge cutouts)
+            if read_store(name_or_path).provenance.get("nan_means_no_data"):
+                defaults["nan_policy"] = "fill"
         preprocess = Preprocess.pop_from(params, **defaults)
         takes_scheme = "scheme" in inspect.signature(func).parameters
         if takes_scheme and scheme is not None:

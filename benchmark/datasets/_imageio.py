@@ -140,11 +140,15 @@ def _read_raster(path: Path) -> np.ndarray:
 def _read_fits(path: Path) -> np.ndarray:
     """A 2-D image, a (C, H, W) cube, or several 2-D image extensions stacked as channels."""
     from astropy.io import fits
+    from astropy.utils.exceptions import AstropyWarning
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-            with fits.open(path, memmap=False) as hdul:
+        # astropy's own warnings (non-standard cards; on some versions deprecations raised
+        # while it describes a truncated file) are not the user's concern; we open the
+        # file ourselves so that it is closed even when astropy gives up half-way
+        with warnings.catch_warnings(), open(path, "rb") as handle:
+            warnings.simplefilter("ignore", AstropyWarning)
+            with fits.open(handle, memmap=False) as hdul:
                 planes = [h.data for h in hdul if getattr(h, "data", None) is not None]
                 planes = [np.asarray(p, dtype=np.float32) for p in planes if p.ndim in (2, 3)]
     except (OSError, ValueError, TypeError, EOFError, IndexError, KeyError) as exc:

@@ -32,11 +32,15 @@ def stem(path: Path) -> str:
 
 def _header_info(path: Path, keyword: str | None):
     from astropy.io import fits
+    from astropy.utils.exceptions import AstropyWarning
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-            with fits.open(path, memmap=False) as hdul:
+        # astropy's own warnings (non-standard cards; on some versions deprecations raised
+        # while it describes a truncated file) are not the user's concern; we open the
+        # file ourselves so that it is closed even when astropy gives up half-way
+        with warnings.catch_warnings(), open(path, "rb") as handle:
+            warnings.simplefilter("ignore", AstropyWarning)
+            with fits.open(handle, memmap=False) as hdul:
                 value = hdul[0].header.get(keyword) if keyword else None
                 names = [h.name for h in hdul if getattr(h, "data", None) is not None]
     except (OSError, ValueError, TypeError, EOFError, IndexError, KeyError) as exc:

@@ -99,7 +99,9 @@ def load_simulated(name: str, *, progress: bool = True, **params):
     from ..datasets.store import load as load_store
 
     params = dict(params)
-    preprocess = Preprocess.pop_from(params)
+    # NaN marks pixels without data (ZTF-like edge cutouts), filled as the ztf-alerts
+    # loader does unless the caller says otherwise
+    preprocess = Preprocess.pop_from(params, nan_policy="fill")
     path = simulated_path(name, progress=progress, **params)
     ds = load_store(path, preprocess=preprocess, progress=progress)
     ds.provenance.update({"loader": name, "source": str(path)})

@@ -90,6 +90,15 @@ def generate(
     meta = pd.concat(metas, ignore_index=True)
     ids = [f"{name}-{i:06d}" for i in range(n)]
     params = config.as_dict()
+    provenance = {
+        "simulated": True,
+        "generator": name,
+        "version": version,
+        "seed": int(seed),
+        "params": params,
+    }
+    if getattr(config, "edge_fraction", 0):
+        provenance["nan_means_no_data"] = True  # edge cutouts, NaN-padded as ZTF's
     return Dataset(
         images,
         labels,
@@ -98,13 +107,7 @@ def generate(
         meta=meta,
         channels=channels,
         name=name,
-        provenance={
-            "simulated": True,
-            "generator": name,
-            "version": version,
-            "seed": int(seed),
-            "params": params,
-        },
+        provenance=provenance,
     )
 
 

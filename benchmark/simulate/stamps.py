@@ -40,7 +40,7 @@ ZTF, DES and braai use).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from types import MappingProxyType
 
 import numpy as np
@@ -63,7 +63,7 @@ from ._profiles import (
 __all__ = ["BANDS", "CLASSES", "DEFAULT_FRACTIONS", "PIXEL_SCALE", "StampConfig", "render_batch"]
 
 #: Generator version: bump it when the output changes, so cached simulations are remade.
-VERSION = 3
+VERSION = 4
 CLASSES = SDSS_SN.classes("original")
 BANDS = ("g", "r", "i")
 PIXEL_SCALE = 0.396  # arcsec per pixel (SDSS)
@@ -72,6 +72,24 @@ BAND_TIMES = {"r": 0.0, "i": 71.7, "g": 286.8}
 SKY = {"g": 70.0, "r": 100.0, "i": 140.0}  # sky counts per pixel (gain 1)
 SEEING_FACTOR = {"g": 1.06, "r": 1.0, "i": 0.96}
 READ_NOISE = 5.0
+#: The ``triplet`` layout follows ZTF's alert cutouts (Masci et al. 2019, PASP 131,
+#: 018003; measured on the real alerts in ../shared/data/ztf_alerts): 63x63 pixels of
+#: 1.0", a sky of ~100-300 counts in science and reference (the reference scaled to the
+#: science image), a deep co-add reference (noise ~2 counts against ~14), seeing FWHM
+#: ~1.5-4 px (median ~2.6), detections above 5 sigma, and the difference shown with its
+#: detection positive (negative detections, ``isdiffpos = "f"``, are flipped).
+ZTF = MappingProxyType(
+    {
+        "pixel_scale": 1.0,
+        "sky": (100.0, 300.0),
+        "n_ref": (15.0, 60.0),
+        "fwhm_ref": (1.4, 2.2),
+        "fwhm_range": (1.5, 4.0),
+        "snr_range": (5.0, 150.0),
+        "edge_fraction": 0.03,
+    }
+)
+SDSS = MappingProxyType({"fwhm_range": (2.5, 6.0), "snr_range": (3.0, 100.0), "edge_fraction": 0.0})
 #: About du Buisson et al.'s test set: 56% real, 44% not real.
 DEFAULT_FRACTIONS = MappingProxyType(
     {
@@ -92,6 +110,24 @@ DEFAULT_FRACTIONS = MappingProxyType(
 SATURATED_GAMMA = 0.75
 SATURATED_OVER = (1.2, 100.0)
 SATURATED_LEVEL_SCATTER = 0.03
+#: The ``triplet`` (ZTF) layout's default mix: the same 56% real, but as in ZTF's public
+#: alert stream most real alerts are variable stars (Patterson et al. 2019, PASP 131,
+#: 018001; in ../shared/data/ztf_alerts nearly every alert sits on a star, 55% of them
+#: fading), fewer are supernovae.
+TRIPLET_FRACTIONS = MappingProxyType(
+    {
+        "Artefact": 0.20,
+        "Dipole": 0.16,
+        "Saturated Star": 0.08,
+        "Moving": 0.06,
+        "Variable": 0.30,
+        "Transient": 0.04,
+        "SN Other": 0.04,
+        "SN Bronze": 0.04,
+        "SN Silver": 0.04,
+        "SN Gold": 0.04,
+    }
+)
 ARTEFACT_KINDS = (
     "cosmic-ray",
     "hot-pixel",
@@ -134,14 +170,22 @@ class StampConfig:
         Stamp size in pixels (default 69 for ``gri``, 63 for ``triplet``).
     band : {"g", "r", "i"}
         The band of the ``triplet`` layout.
-    fractions : mapping of class name to fraction
-        Class frequencies (must sum to 1); missing classes get 0.
-    snr_range : (float, float)
-        Matched-filter SNR range of the class feature (log-uniform).
-    fwhm_range : (float, float)
-        New-epoch seeing FWHM in pixels (r band).
-    max_neighbours : int
-        Up to this many field stars and galaxies per stamp.
+    fractions : mapping of class name to fraction, optional
+        Class frequencies (must sum to 1); missing classes get 0.  Default: about
+        du Buisson et al.'s mix for ``gri``, a ZTF alert-stream mix (mostly variable
+        stars) for ``triplet``; both 56% real.
+    snr_range : (float, float), optional
+        Matched-filter SNR range of the class feature (log-uniform); default 3-100
+        for ``gri``, 5-150 for ``triplet`` (ZTF's 5-sigma detections).
+    fwhm_range : (float, float), optional
+        New-epoch seeing FWHM in pixels (r band); default 2.5-6 (SDSS, 0.396"
+        pixels) for ``gri``, 1.5-4 (ZTF, 1" pixels) for ``triplet``.
+    edge_fraction : float, optional
+        Share of cutouts at a CCD edge, their missing side NaN-padded as in ZTF
+        alerts (default 0 for ``gri``, 0.03 for ``triplet``).
+    max_neighbours : int, optional
+        Up to this many field stars and galaxies per stamp (default 2 for ``gri``, 6
+        for ``triplet``).
     noise : bool
         Add noise (turn off for physics checks).
     label_noise : float
@@ -154,10 +198,11 @@ class StampConfig:
     layout: str = "gri"
     size: int | None = None
     band: str = "r"
-    fractions: Mapping = field(default_factory=lambda: dict(DEFAULT_FRACTIONS))
-    snr_range: tuple = (3.0, 100.0)
-    fwhm_range: tuple = (2.5, 6.0)
-    max_neighbours: int = 2
+    fractions: Mapping | None = None
+    snr_range: tuple | None = None
+    fwhm_range: tuple | None = None
+    edge_fraction: float | None = None
+    max_neighbours: int | None = None
     noise: bool = True
     label_noise: float = 0.04
 
@@ -177,15 +222,31 @@ class StampConfig:
         if self.band not in BANDS:
             msg = f"unknown band {self.band!r}; valid: {', '.join(BANDS)}"
             raise UnknownNameError(msg)
-        fractions = check_fractions(self.fractions, CLASSES)
+        default = DEFAULT_FRACTIONS if self.layout == "gri" else TRIPLET_FRACTIONS
+        fractions = check_fractions(self.fractions or default, CLASSES)
         object.__setattr__(self, "fractions", fractions)
+        survey = SDSS if self.layout == "gri" else ZTF
+        for name in ("snr_range", "fwhm_range", "edge_fraction"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, survey[name])
+        if not 0.0 <= float(self.edge_fraction) < 1.0:
+            msg = f"edge_fraction must lie in [0, 1), got {self.edge_fraction}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "edge_fraction", float(self.edge_fraction))
         for name in ("snr_range", "fwhm_range"):
-            lo, hi = (float(v) for v in getattr(self, name))
+            try:
+                lo, hi = (float(v) for v in getattr(self, name))
+            except (TypeError, ValueError):
+                msg = f"{name} must be two positive numbers, low <= high; got {getattr(self, name)}"
+                raise ConfigError(msg) from None
             if not 0 < lo <= hi:
                 msg = f"{name} must be two positive numbers, low <= high; got {getattr(self, name)}"
                 raise ConfigError(msg)
             object.__setattr__(self, name, (lo, hi))
-        if int(self.max_neighbours) < 0:
+        if self.max_neighbours is None:  # ZTF's fields, near the plane too, are crowded
+            object.__setattr__(self, "max_neighbours", 2 if self.layout == "gri" else 6)
+        object.__setattr__(self, "max_neighbours", int(self.max_neighbours))
+        if self.max_neighbours < 0:
             msg = f"max_neighbours must be >= 0, got {self.max_neighbours}"
             raise ConfigError(msg)
         if not 0.0 <= float(self.label_noise) < 0.5:
@@ -198,7 +259,13 @@ class StampConfig:
 
     @property
     def channels(self) -> tuple[str, ...]:
+        """The ``ztf-alerts`` loader's channel names for ``triplet`` (ZTF's cutout order)."""
         return BANDS if self.layout == "gri" else ("science", "reference", "difference")
+
+    @property
+    def pixel_scale(self) -> float:
+        """Arcseconds per pixel: SDSS's for ``gri``, ZTF's for ``triplet``."""
+        return PIXEL_SCALE if self.layout == "gri" else ZTF["pixel_scale"]
 
     def counts(self) -> np.ndarray:
         """Exact number of images per class (largest-remainder rounding)."""
@@ -237,20 +304,25 @@ class _Batch:
         factor = np.array([SEEING_FACTOR[x] for x in cfg.bands], F)
         jitter = F(1.0) + rng.normal(0, 0.02, (b, nb)).astype(F)
         self.fwhm_new = rng.uniform(*cfg.fwhm_range, b).astype(F)[:, None] * factor * jitter
-        self.fwhm_ref = rng.uniform(2.3, 3.3, b).astype(F)[:, None] * factor
+        triplet = cfg.layout == "triplet"
+        ref_range = ZTF["fwhm_ref"] if triplet else (2.3, 3.3)  # co-adds of good seeing
+        self.fwhm_ref = rng.uniform(*ref_range, b).astype(F)[:, None] * factor
         self.fwhm_diff = np.maximum(self.fwhm_new, self.fwhm_ref)
         self.beta = rng.uniform(2.5, 4.5, b).astype(F)
         self.eps = rng.normal(0, 0.04, (b, nb)).astype(F)
         self.shift = rng.normal(0, 0.08, (b, 2)).astype(F)
-        sky = np.array([SKY[x] for x in cfg.bands], F)
-        self.sky = sky * rng.uniform(0.7, 1.5, (b, 1)).astype(F)
-        self.n_ref = rng.uniform(4, 12, b).astype(F)
+        if triplet:  # ZTF: sky in counts, a reference co-added from 15-60 epochs
+            self.sky = _logu(rng, *ZTF["sky"], b)[:, None]
+            self.n_ref = _logu(rng, *ZTF["n_ref"], b)
+        else:
+            sky = np.array([SKY[x] for x in cfg.bands], F)
+            self.sky = sky * rng.uniform(0.7, 1.5, (b, 1)).astype(F)
+            self.n_ref = rng.uniform(4, 12, b).astype(F)
         self.sigma = np.sqrt((self.sky + READ_NOISE**2) * (1 + 1 / self.n_ref[:, None]))
         det = cfg.bands.index("r") if "r" in cfg.bands else 0
         self.det = det
         self.diff = np.zeros((b, nb, s, s), F)
         self.var = np.zeros((b, nb, s, s), F)  # source Poisson variance (new epoch)
-        triplet = cfg.layout == "triplet"
         self.new = np.zeros((b, nb, s, s), F) if triplet else None
         self.ref = np.zeros((b, nb, s, s), F) if triplet else None
         self.meta = {
@@ -485,7 +557,9 @@ def _moving(batch: _Batch, idx):
 def _variable(batch: _Batch, idx):
     rng, k, c = batch.rng, len(idx), batch.c
     snr = batch.draw_snr(k)
-    dflux = _psf_flux(batch, idx, snr) * np.where(rng.uniform(size=k) < 0.85, 1, -1).astype(F)
+    # share of fading variables: ~15% of SDSS-II's scanned variables, ~55% of ZTF's alerts
+    fading = 0.15 if batch.cfg.layout == "gri" else 0.55
+    dflux = _psf_flux(batch, idx, snr) * np.where(rng.uniform(size=k) < fading, -1, 1).astype(F)
     base = np.abs(dflux) / _logu(rng, 0.1, 2.0, k)
     colours = batch.colours(k, (0.4, 1.2), (0.8, 1.5))
     batch.static(idx, "star", c, c, {"flux": base[:, None] * colours})
@@ -727,6 +801,8 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
             _artefact(batch, idx)
     sigma2 = (batch.sigma**2)[:, :, None, None]
     diff = batch.diff
+    c = int(round(float(batch.c)))
+    model_centre = diff[:, 0, c - 1 : c + 2, c - 1 : c + 2].mean(axis=(1, 2))  # noise-free
     ref_share = (1 / (1 + batch.n_ref))[:, None, None, None].astype(F)  # reference's noise share
     if cfg.noise and cfg.layout == "gri":
         # only the difference is kept: one draw with the summed variance
@@ -742,9 +818,11 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
         batch.new += noise_new
         batch.ref += noise_ref
     if cfg.layout == "gri":
-        images = np.moveaxis(diff, 1, -1)[inverse]  # one gather into channels-last order
+        # gather rows in the caller's order (contiguous copies), then one transposing copy
+        images = np.empty((batch.B, batch.S, batch.S, batch.nb), F)
+        np.copyto(images, np.moveaxis(diff[inverse], 1, -1))
     else:
-        images = np.stack([batch.new[inverse, 0], batch.ref[inverse, 0], diff[inverse, 0]], axis=-1)
+        images = _ztf_triplet(batch, diff, model_centre, rng)[inverse]
     meta = dict(batch.meta)
     meta["shown"] = labels
     for j, band in enumerate(cfg.bands):
@@ -754,9 +832,41 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
         meta[f"eps_{band}"] = batch.eps[:, j]
     meta["beta"] = batch.beta
     meta["n_ref"] = batch.n_ref
+    if cfg.layout == "triplet":
+        meta["isdiffpos"] = model_centre >= 0
+        meta["sky"] = batch.sky[:, 0]
     meta = {k: np.asarray(v)[inverse] for k, v in meta.items()}
     meta["label"] = given
     return np.ascontiguousarray(images, dtype=F), meta
+
+
+def _ztf_triplet(batch: _Batch, diff, model_centre, rng) -> np.ndarray:
+    """(B, S, S, 3) science, reference, difference in ZTF's conventions.
+
+    Science and reference carry their sky in counts; the difference is flipped where
+    the detection is negative, as ZTF's cutouts show it; a share of cutouts lies at a
+    CCD edge, the missing side NaN-padded in all three.
+    """
+    b, s = batch.B, batch.S
+    sky = batch.sky[:, 0, None, None]
+    sign = np.where(model_centre >= 0, F(1.0), F(-1.0))[:, None, None]
+    out = np.empty((b, s, s, 3), F)
+    np.add(batch.new[:, 0], sky, out=out[..., 0])
+    np.add(batch.ref[:, 0], sky, out=out[..., 1])
+    np.multiply(diff[:, 0], sign, out=out[..., 2])
+    edge = np.zeros(b, np.int64)
+    hit = np.flatnonzero(rng.uniform(size=b) < batch.cfg.edge_fraction)
+    for i in hit:
+        width = int(rng.integers(3, s // 2 - 5))
+        side = int(rng.integers(4))
+        rows = slice(None, width) if side == 0 else slice(s - width, None)
+        if side < 2:
+            out[i, rows, :, :] = np.nan
+        else:
+            out[i, :, rows, :] = np.nan
+        edge[i] = width
+    batch.meta["edge_px"] = edge
+    return out
 
 
 def taxonomy(config: StampConfig):

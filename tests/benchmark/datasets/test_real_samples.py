@@ -48,3 +48,17 @@ def test_ztf_sample_loads(capsys):
     assert sum(by_drb.counts().values()) == 67
     assert main(["-q", "data", "info", str(ZTF)]) == 0
     assert "67 x 63 x 63 x 3" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not ZTF.is_file(), reason="../shared/data/ztf_alerts is not present")
+def test_gallery_of_simulated_triplets_beside_real_alerts(tmp_path, capsys):
+    png = tmp_path / "beside.png"
+    args = ["-q", "data", "gallery", "sim-sdss-sn", "-p", "layout=triplet", "-p", "n=60"]
+    assert main([*args, "--scheme", "binary", "--beside", str(ZTF), "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    other = ["-q", "data", "gallery", "sim-galaxy10", "-p", "n=40", "--beside", str(ZTF)]
+    assert main([*other, "-o", str(tmp_path / "no.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--beside needs the same channels" in err[0]
+    assert not (tmp_path / "no.png").exists()

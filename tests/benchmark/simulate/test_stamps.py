@@ -169,18 +169,49 @@ def test_cosmic_rays_are_sharper_than_the_psf():
     assert lit.max() <= 6
 
 
-def test_triplet_layout():
-    ds = simulate("sim-sdss-sn", n=64, layout="triplet", seed=1, progress=False)
-    assert ds.shape == (64, 63, 63, 3)
-    assert ds.channels == ("science", "reference", "difference")
-    var = only("Variable", n=16, layout="triplet", noise=False, max_neighbours=0, seed=1)
-    imgs = np.asarray(var.images)
+def test_triplet_layout_follows_ztf_conventions():
+    ds = simulate("sim-sdss-sn", n=600, layout="triplet", seed=1, progress=False)
+    assert ds.shape == (600, 63, 63, 3)
+    assert ds.channels == ("science", "reference", "difference")  # the ztf-alerts loader's
+    x = np.asarray(ds.images, np.float64)
+    edge = np.isnan(x).any(axis=(1, 2, 3))
+    assert 0.005 < edge.mean() < 0.08  # some edge cutouts, NaN-padded in all three channels
+    assert (np.isnan(x[edge]).any(axis=(1, 2)).all(axis=1)).all()
+    assert ds.meta["edge_px"].to_numpy()[edge].min() >= 3
+    med = np.nanmedian(x, axis=(1, 2))  # (n, 3)
+    noise = 1.4826 * np.nanmedian(np.abs(x - med[:, None, None, :]), axis=(1, 2))
+    # sky in counts in science and reference (scaled alike), none in the difference
+    assert 100 < np.median(med[:, 0]) < 300 and np.allclose(med[:, 0], med[:, 1], rtol=0.1)
+    assert abs(np.median(med[:, 2])) < 2
+    # a deep reference: noise ~2-4 counts against ~14 in science and difference
+    assert 10 < np.median(noise[:, 0]) < 18 and np.median(noise[:, 1]) < 4
+    assert 10 < np.median(noise[:, 2]) < 18
+    assert 2.0 < np.median(ds.meta["fwhm_new_r"]) < 3.2  # 1" pixels: ZTF's ~2.6 px median
+    # the detection is shown positive: fading variables are flipped and flagged
+    clean = {"layout": "triplet", "noise": False, "max_neighbours": 0, "edge_fraction": 0.0}
+    var = only("Variable", n=60, seed=1, **clean)
+    imgs, meta = np.asarray(var.images), var.meta
     c = 31
-    # a variable is a star already in the reference
-    assert (imgs[:, c, c, 1] > 0).all()
-    transient = only("Transient", n=16, layout="triplet", noise=False, max_neighbours=0, seed=1)
-    ref = np.asarray(transient.images)[..., 1]
-    assert np.abs(ref).max() == 0  # no host, no history: an empty reference
+    assert 0.3 < (~meta["isdiffpos"]).mean() < 0.8
+    assert (imgs[:, c, c, 2] > 0).all()
+    sky = meta["sky"].to_numpy()
+    # a variable is a star already in the reference, above its sky
+    assert (imgs[:, c, c, 1] > sky).all()
+    fading = ~meta["isdiffpos"].to_numpy()
+    flux = (imgs[:, c - 10 : c + 11, c - 10 : c + 11, :2] - sky[:, None, None, None]).sum(
+        axis=(1, 2)
+    )  # (n, science/reference) in an aperture: the sharper reference has the higher peak
+    assert (flux[fading, 0] < flux[fading, 1]).all() and (flux[~fading, 0] > flux[~fading, 1]).all()
+    transient = only("Transient", n=16, seed=1, **clean)
+    ref = np.asarray(transient.images)[..., 1] - transient.meta["sky"].to_numpy()[:, None, None]
+    assert np.abs(ref).max() < 1e-3  # no host, no history: an empty reference, sky only
+
+
+def test_simulated_edge_cutouts_load_like_ztf_alerts(tmp_path):
+    """NaN marks missing pixels: filled on loading, from the cache or a written store."""
+    ds = datasets.load("sim-sdss-sn", n=200, layout="triplet", seed=2, progress=False)
+    assert np.isfinite(np.asarray(ds.images)).all()
+    assert ds.provenance["parent"]["nan_means_no_data"]
 
 
 @pytest.mark.parametrize(
