@@ -266,9 +266,14 @@ def _shortcut_text(groups, best) -> str:
         return ""
     importances = detector.records[0].get("importances") or {}
     top = max(importances, key=importances.get) if importances else "unknown"
+    how = (
+        f"comes within {gap:.3f} of"
+        if gap >= 0
+        else f"beats, by {-gap:.3f} on the test set,"
+    )
     return (
-        f"Shortcut warning: logistic regression on trivial image statistics comes within "
-        f"{gap:.3f} of the best method; the classes may differ in brightness, noise or "
+        f"Shortcut warning: logistic regression on trivial image statistics {how} the best "
+        f"method chosen on validation; the classes may differ in brightness, noise or "
         f"borders rather than morphology (largest weight: {top})."
     )
 

@@ -79,7 +79,7 @@ def _record(feature, method, kind, y, score, **extra):
     }
 
 
-def _store():
+def _store(trivial_test_noise=0.62):
     rng = np.random.default_rng(1)
     y = np.arange(600) % 2
     yv = np.arange(300) % 2
@@ -93,7 +93,7 @@ def _store():
         ("pca", "rf", "classical", 0.60, 0.20, {}),
         ("pca", "svm", "classical", 0.35, 0.60, {}),
         ("images", "cnn", "deep", 0.90, 0.65, {"budget_limited": True}),
-        ("trivial", "logreg", "classical", 0.62, 0.70, {"shortcut_detector": True}),
+        ("trivial", "logreg", "classical", trivial_test_noise, 0.70, {"shortcut_detector": True}),
     ]:
         score, vscore = noisy(y, test_noise), noisy(yv, val_noise)
         record = _record(feature, method, kind, y, score, **extra)
@@ -120,6 +120,12 @@ def test_pair_is_chosen_on_validation_and_rows_are_holm_corrected():
     text = render_text(table, analysis=a)
     assert "cnn †" in text and "budget-limited" in text and "best (val)" in text
     assert "logreg (shortcut check)" in text and "Verdict: Best classical" in text
+
+
+def test_shortcut_warning_says_when_trivial_statistics_beat_the_best():
+    a = analyse(_store(trivial_test_noise=0.2))
+    assert a.shortcut.startswith("Shortcut warning")
+    assert "beats, by 0." in a.shortcut and "within -" not in a.shortcut
 
 
 def test_verdict_says_when_too_few_resamples_cannot_resolve_it():
