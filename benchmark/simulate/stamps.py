@@ -30,7 +30,8 @@ Physics, per stamp and band:
   noise, and the reference's noise (depth ``n_ref`` epochs).
 * Brightness: each stamp's class feature (point source, dipole lobes,
   artefact) is scaled to a matched-filter SNR, ``sqrt(sum(model**2)) / sigma``
-  in the detection band, drawn log-uniformly from ``snr_range`` for every class.
+  in the detection band, drawn for every class from one law: N(>SNR) ~ SNR**-snr_slope
+  inside ``snr_range`` (slope 1, measured on real ZTF alerts; 0 is log-uniform).
 
 Layouts: ``gri`` (difference images in g, r, i, as SDSS scanners saw them) and
 ``triplet`` (science, reference, difference in one band, 63x63 by default, as
@@ -63,7 +64,7 @@ from ._profiles import (
 __all__ = ["BANDS", "CLASSES", "DEFAULT_FRACTIONS", "PIXEL_SCALE", "StampConfig", "render_batch"]
 
 #: Generator version: bump it when the output changes, so cached simulations are remade.
-VERSION = 4
+VERSION = 5
 CLASSES = SDSS_SN.classes("original")
 BANDS = ("g", "r", "i")
 PIXEL_SCALE = 0.396  # arcsec per pixel (SDSS)
@@ -78,6 +79,11 @@ READ_NOISE = 5.0
 #: science image), a deep co-add reference (noise ~2 counts against ~14), seeing FWHM
 #: ~1.5-4 px (median ~2.6), detections above 5 sigma, and the difference shown with its
 #: detection positive (negative detections, ``isdiffpos = "f"``, are flipped).
+#: Slope of the detections' SNR counts, N(>SNR) ~ SNR**-slope: most candidates lie near
+#: the detection threshold.  Measured on the 67 real alerts in ../shared/data/ztf_alerts
+#: (SNR = 1.0857 / sigmapsf; maximum-likelihood slope above 5: 1.02, median SNR 11);
+#: used for both layouts (SDSS-II's candidates: no public sample to measure).
+SNR_SLOPE = 1.0
 ZTF = MappingProxyType(
     {
         "pixel_scale": 1.0,
@@ -86,10 +92,13 @@ ZTF = MappingProxyType(
         "fwhm_ref": (1.4, 2.2),
         "fwhm_range": (1.5, 4.0),
         "snr_range": (5.0, 150.0),
+        "snr_slope": SNR_SLOPE,
         "edge_fraction": 0.03,
     }
 )
-SDSS = MappingProxyType({"fwhm_range": (2.5, 6.0), "snr_range": (3.0, 100.0), "edge_fraction": 0.0})
+SDSS = MappingProxyType(
+    {"fwhm_range": (2.5, 6.0), "snr_range": (3.0, 100.0), "snr_slope": SNR_SLOPE, "edge_fraction": 0.0}
+)
 #: About du Buisson et al.'s test set: 56% real, 44% not real.
 DEFAULT_FRACTIONS = MappingProxyType(
     {
@@ -105,6 +114,12 @@ DEFAULT_FRACTIONS = MappingProxyType(
         "SN Gold": 0.10,
     }
 )
+#: Relative error of the photometric scaling between the new image and the reference, per
+#: band (rms): a static source of flux f leaves a residual of about ``ZP_SCATTER * f`` times
+#: its PSF besides its registration and PSF-matching residuals.  SDSS's relative photometric
+#: calibration is good to 1-2% (Ivezic et al. 2004, AN 325, 583; Padmanabhan et al. 2008,
+#: ApJ 674, 1217).
+ZP_SCATTER = 0.02
 #: Saturated stars: the slope of the star counts, the range of peak / saturation level,
 #: and the relative scatter of the reference's saturation level (see saturated_brightness).
 SATURATED_GAMMA = 0.75
@@ -175,8 +190,11 @@ class StampConfig:
         du Buisson et al.'s mix for ``gri``, a ZTF alert-stream mix (mostly variable
         stars) for ``triplet``; both 56% real.
     snr_range : (float, float), optional
-        Matched-filter SNR range of the class feature (log-uniform); default 3-100
-        for ``gri``, 5-150 for ``triplet`` (ZTF's 5-sigma detections).
+        Matched-filter SNR range of the class feature; default 3-100 for ``gri``,
+        5-150 for ``triplet`` (ZTF's 5-sigma detections).
+    snr_slope : float, optional
+        The SNR law inside ``snr_range``: N(>SNR) ~ SNR**-snr_slope, truncated
+        (0: log-uniform); default ``SNR_SLOPE`` (1.0, measured on real ZTF alerts).
     fwhm_range : (float, float), optional
         New-epoch seeing FWHM in pixels (r band); default 2.5-6 (SDSS, 0.396"
         pixels) for ``gri``, 1.5-4 (ZTF, 1" pixels) for ``triplet``.
@@ -200,6 +218,7 @@ class StampConfig:
     band: str = "r"
     fractions: Mapping | None = None
     snr_range: tuple | None = None
+    snr_slope: float | None = None
     fwhm_range: tuple | None = None
     edge_fraction: float | None = None
     max_neighbours: int | None = None
@@ -226,9 +245,13 @@ class StampConfig:
         fractions = check_fractions(self.fractions or default, CLASSES)
         object.__setattr__(self, "fractions", fractions)
         survey = SDSS if self.layout == "gri" else ZTF
-        for name in ("snr_range", "fwhm_range", "edge_fraction"):
+        for name in ("snr_range", "snr_slope", "fwhm_range", "edge_fraction"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, survey[name])
+        if not 0.0 <= float(self.snr_slope) <= 5.0:
+            msg = f"snr_slope must lie in [0, 5] (N(>SNR) ~ SNR**-slope), got {self.snr_slope}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "snr_slope", float(self.snr_slope))
         if not 0.0 <= float(self.edge_fraction) < 1.0:
             msg = f"edge_fraction must lie in [0, 1), got {self.edge_fraction}"
             raise ConfigError(msg)
@@ -289,6 +312,33 @@ def _rows(idx):
     return idx
 
 
+#: Field stars and galaxies are rendered on a patch this wide around them (pixels): at
+#: 15 px from a 4-px-FWHM star of 30,000 counts the light left out is under 1 count.
+NEIGHBOUR_WINDOW = 31
+#: Transients' point sources likewise (the wings of an SNR-150 point source at 20 px from
+#: it are below 0.1 sigma of the noise).
+POINT_WINDOW = 41
+
+
+def _paste(idx, ox, oy, *pairs):
+    """Add each ``(target, patches)`` pair's patches (k, nb, w, w) into ``target[idx]``.
+
+    The patches' lower-left corners lie at ``(ox, oy)`` in the stamp; what falls outside
+    the stamp is dropped.
+    """
+    s, w = pairs[0][0].shape[-1], pairs[0][1].shape[-1]
+    ox, oy = np.asarray(ox, np.int64), np.asarray(oy, np.int64)
+    xa, xb = np.clip(ox, 0, s), np.clip(ox + w, 0, s)
+    ya, yb = np.clip(oy, 0, s), np.clip(oy + w, 0, s)
+    inside = np.flatnonzero((xa < xb) & (ya < yb))
+    columns = (np.asarray(idx)[inside], inside, xa[inside], xb[inside], ya[inside], yb[inside])
+    columns += (xa[inside] - ox[inside], xb[inside] - ox[inside])
+    columns += (ya[inside] - oy[inside], yb[inside] - oy[inside])
+    for row, i, x0, x1, y0, y1, u0, u1, v0, v1 in zip(*(c.tolist() for c in columns)):
+        for target, patches in pairs:
+            target[row, :, y0:y1, x0:x1] += patches[i, :, v0:v1, u0:u1]
+
+
 def _logu(rng, lo, hi, n):
     return np.exp(rng.uniform(np.log(lo), np.log(hi), n)).astype(F)
 
@@ -311,6 +361,7 @@ class _Batch:
         self.beta = rng.uniform(2.5, 4.5, b).astype(F)
         self.eps = rng.normal(0, 0.04, (b, nb)).astype(F)
         self.shift = rng.normal(0, 0.08, (b, 2)).astype(F)
+        self.zp = rng.normal(0, ZP_SCATTER, (b, nb)).astype(F)
         if triplet:  # ZTF: sky in counts, a reference co-added from 15-60 epochs
             self.sky = _logu(rng, *ZTF["sky"], b)[:, None]
             self.n_ref = _logu(rng, *ZTF["n_ref"], b)
@@ -344,20 +395,20 @@ class _Batch:
         v = np.asarray(v, F)
         return np.broadcast_to(v[:, None] if v.ndim == 1 else v, (k, self.nb)).reshape(-1)
 
-    def _moffat(self, idx, x, y, fwhm, flux):
-        k = len(idx)
+    def _moffat(self, idx, x, y, fwhm, flux, size=None):
+        k, size = len(idx), size or self.S
         img = moffat(
             self._rep(x, k),
             self._rep(y, k),
             fwhm[idx].reshape(-1),
             np.repeat(self.beta[idx], self.nb),
             self._rep(flux, k),
-            self.S,
+            size,
         )
-        return img.reshape(k, self.nb, self.S, self.S)
+        return img.reshape(k, self.nb, size, size)
 
-    def _sersic(self, idx, x, y, p, fwhm):
-        k = len(idx)
+    def _sersic(self, idx, x, y, p, fwhm, size=None):
+        k, size = len(idx), size or self.S
         img = sersic(
             self._rep(x, k),
             self._rep(y, k),
@@ -367,23 +418,40 @@ class _Batch:
             self._rep(p["theta"], k),
             self._rep(p["flux"], k),
             fwhm[idx].reshape(-1) / F(2.355),
-            self.S,
+            size,
         )
-        return img.reshape(k, self.nb, self.S, self.S)
+        return img.reshape(k, self.nb, size, size)
 
-    def static(self, idx, kind, x, y, params):
+    def static(self, idx, kind, x, y, params, window=None):
         """A static source: present in both epochs, so only the matching residual is left.
 
         The residual is linear in the small width error ``eps`` and registration
         shift, so it is built from the profile's analytic derivatives (one render).
         Galaxies are rendered once, at the detection band's seeing, for all bands.
+        With ``window`` (pixels, odd) the source is rendered on a ``window`` x
+        ``window`` patch around it and added where the patch overlaps the stamp:
+        for field stars and galaxies, whose residuals vanish a few FWHM away.
         """
         if len(idx) == 0:
             return
-        k, nb, sz = len(idx), self.nb, self.S
+        k, nb = len(idx), self.nb
         shift = self.shift[idx]
-        rows = _rows(idx)
         x, y = np.broadcast_to(np.asarray(x, F), (k,)), np.broadcast_to(np.asarray(y, F), (k,))
+        if window is None:
+            sz, rows = self.S, _rows(idx)
+
+            def add(target, img):
+                target[rows] += img
+
+        else:
+            sz = int(window)
+            ox = np.round(x).astype(np.int64) - sz // 2
+            oy = np.round(y).astype(np.int64) - sz // 2
+            x, y = x - ox.astype(F), y - oy.astype(F)
+
+            def add(target, img):
+                _paste(idx, ox, oy, (target, img))
+
         if kind == "star":
             p, res = moffat_residual(
                 self._rep(x, k),
@@ -396,8 +464,9 @@ class _Batch:
                 self._rep(shift[:, 1], k),
                 sz,
             )
-            self.diff[rows] += res.reshape(k, nb, sz, sz)
-            self.var[rows] += p.reshape(k, nb, sz, sz)
+            res += self.zp[idx].reshape(-1)[:, None, None] * p
+            add(self.diff, res.reshape(k, nb, sz, sz))
+            add(self.var, p.reshape(k, nb, sz, sz))
         else:
             det = self.det
             flux = np.asarray(params["flux"], F)
@@ -420,18 +489,19 @@ class _Batch:
             for j in range(nb):
                 np.multiply(g_eps, self.eps[idx, j, None, None], out=res[:, j])
                 res[:, j] += g_x
+                res[:, j] += self.zp[idx, j, None, None] * p
             res *= flux[:, :, None, None]
-            self.diff[rows] += res
+            add(self.diff, res)
             np.multiply(p[:, None], flux[:, :, None, None], out=res)
-            self.var[rows] += res
+            add(self.var, res)
         if self.new is not None:
-            self.new[rows] += self._render(idx, kind, x, y, params, self.fwhm_new)
-            self.ref[rows] += self._render(idx, kind, x, y, params, self.fwhm_ref)
+            add(self.new, self._render(idx, kind, x, y, params, self.fwhm_new, sz))
+            add(self.ref, self._render(idx, kind, x, y, params, self.fwhm_ref, sz))
 
-    def _render(self, idx, kind, x, y, params, fwhm):
+    def _render(self, idx, kind, x, y, params, fwhm, size=None):
         if kind == "star":
-            return self._moffat(idx, x, y, fwhm, params["flux"])
-        return self._sersic(idx, x, y, params, fwhm)
+            return self._moffat(idx, x, y, fwhm, params["flux"], size)
+        return self._sersic(idx, x, y, params, fwhm, size)
 
     def static_exact(self, idx, kind, x, y, params, shift):
         """Residual model of a static source rendered twice (large shifts): (res, var, new, ref)."""
@@ -439,6 +509,7 @@ class _Batch:
         wide = self.fwhm_diff * (F(1.0) + self.eps)
         a = self._render(idx, kind, x, y, params, self.fwhm_diff)
         m = self._render(idx, kind, xm, ym, params, wide)
+        m *= (F(1.0) - self.zp[idx])[:, :, None, None]
         new = ref = None
         if self.new is not None:
             new = self._render(idx, kind, x, y, params, self.fwhm_new)
@@ -446,16 +517,26 @@ class _Batch:
         return a - m, a, new, ref
 
     def point(self, idx, x, y, flux):
-        """Transient flux: a point source at the difference-image PSF."""
+        """Transient flux: a point source at the difference-image PSF (on a patch around it)."""
         if len(idx) == 0:
             return
-        img = self._moffat(idx, x, y, self.fwhm_diff, flux)
-        rows = _rows(idx)
-        self.diff[rows] += img
-        np.abs(img, out=img)
-        self.var[rows] += img
+        k = len(idx)
+        # positions per stamp (k,) or per stamp and band (k, nb): one patch per stamp,
+        # around the bands' mean position and wide enough for all of them
+        x, y = np.asarray(x, F).reshape(k, -1), np.asarray(y, F).reshape(k, -1)
+        mx, my = x.mean(axis=1), y.mean(axis=1)
+        spread = max(np.abs(x - mx[:, None]).max(), np.abs(y - my[:, None]).max())
+        w = min(POINT_WINDOW + 2 * int(np.ceil(spread)), self.S)
+        ox = np.round(mx).astype(np.int64) - w // 2
+        oy = np.round(my).astype(np.int64) - w // 2
+        x, y = x - ox[:, None].astype(F), y - oy[:, None].astype(F)
+        if x.shape[1] == 1:
+            x, y = x[:, 0], y[:, 0]
+        img = self._moffat(idx, x, y, self.fwhm_diff, flux, w)
+        pairs = [(self.diff, img), (self.var, np.abs(img))]
         if self.new is not None:
-            self.new[idx] += self._moffat(idx, x, y, self.fwhm_new, flux)
+            pairs.append((self.new, self._moffat(idx, x, y, self.fwhm_new, flux, w)))
+        _paste(idx, ox, oy, *pairs)
 
     def colours(self, k, g=(0.5, 1.5), i=(0.6, 1.4)):
         ratio = {"g": _logu(self.rng, *g, k), "r": np.ones(k, F), "i": _logu(self.rng, *i, k)}
@@ -470,7 +551,7 @@ class _Batch:
         )
 
     def draw_snr(self, k):
-        return _logu(self.rng, *self.cfg.snr_range, k)
+        return snr_law(self.rng, self.cfg.snr_range, self.cfg.snr_slope, k)
 
 
 def _psf_flux(batch: _Batch, idx, snr):
@@ -621,7 +702,10 @@ def _saturated(batch: _Batch, idx):
     shifted = batch.shift[idx]
     new = _bleed(batch._moffat(idx, x, np.full(k, c), batch.fwhm_diff, flux), sat, x)
     wide = batch.fwhm_diff * (1 + batch.eps)
-    ref = _bleed(batch._moffat(idx, x + shifted[:, 0], c + shifted[:, 1], wide, flux), sat_ref, x)
+    flux_ref = flux * (F(1.0) - batch.zp[idx])
+    ref = _bleed(
+        batch._moffat(idx, x + shifted[:, 0], c + shifted[:, 1], wide, flux_ref), sat_ref, x
+    )
     batch.diff[idx] += new - ref
     batch.var[idx] += new
     if batch.new is not None:
@@ -630,6 +714,15 @@ def _saturated(batch: _Batch, idx):
     batch.meta["snr"][idx] = batch.unit_snr(idx, new - ref)
     batch.meta["flux"][idx] = flux[:, batch.det]
     batch.meta["x"][idx] = x
+
+
+def snr_law(rng, snr_range, slope, k):
+    """SNRs drawn from N(>SNR) ~ SNR**-slope truncated to ``snr_range`` (log-uniform at 0)."""
+    lo, hi = snr_range
+    if slope == 0 or lo == hi:
+        return _logu(rng, lo, hi, k)
+    u = rng.uniform(0.0, 1.0 - (lo / hi) ** slope, k)
+    return (lo * (1.0 - u) ** (-1.0 / slope)).astype(F)
 
 
 def saturated_brightness(rng, k):
@@ -766,10 +859,22 @@ def _neighbours(batch: _Batch):
         colours = batch.colours(k, (0.4, 1.2), (0.8, 1.5))
         star = rng.uniform(size=k) < 0.5
         batch.static(
-            idx[star], "star", x[star], y[star], {"flux": flux[star, None] * colours[star]}
+            idx[star],
+            "star",
+            x[star],
+            y[star],
+            {"flux": flux[star, None] * colours[star]},
+            window=NEIGHBOUR_WINDOW,
         )
         gal = _galaxy(rng, int((~star).sum()), flux[~star], re=(1.0, 5.0))
-        batch.static(idx[~star], "galaxy", x[~star], y[~star], _scale_galaxy(gal, colours[~star]))
+        batch.static(
+            idx[~star],
+            "galaxy",
+            x[~star],
+            y[~star],
+            _scale_galaxy(gal, colours[~star]),
+            window=NEIGHBOUR_WINDOW,
+        )
 
 
 def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator):
@@ -818,9 +923,10 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
         batch.new += noise_new
         batch.ref += noise_ref
     if cfg.layout == "gri":
-        # gather rows in the caller's order (contiguous copies), then one transposing copy
+        # one band at a time: gather the caller's order and interleave the bands in one pass
         images = np.empty((batch.B, batch.S, batch.S, batch.nb), F)
-        np.copyto(images, np.moveaxis(diff[inverse], 1, -1))
+        for j in range(batch.nb):
+            images[..., j] = diff[inverse, j]
     else:
         images = _ztf_triplet(batch, diff, model_centre, rng)[inverse]
     meta = dict(batch.meta)
@@ -830,6 +936,7 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
         meta[f"fwhm_new_{band}"] = batch.fwhm_new[:, j]
         meta[f"sigma_{band}"] = batch.sigma[:, j]
         meta[f"eps_{band}"] = batch.eps[:, j]
+        meta[f"zp_{band}"] = batch.zp[:, j]
     meta["beta"] = batch.beta
     meta["n_ref"] = batch.n_ref
     if cfg.layout == "triplet":

@@ -62,3 +62,20 @@ def test_gallery_of_simulated_triplets_beside_real_alerts(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--beside needs the same channels" in err[0]
     assert not (tmp_path / "no.png").exists()
+
+
+@pytest.mark.skipif(not ZTF.is_file(), reason="../shared/data/ztf_alerts is not present")
+def test_simulated_snr_law_matches_the_real_alerts():
+    import pandas as pd
+
+    from benchmark.simulate.stamps import SNR_SLOPE, StampConfig
+
+    candidate = pd.json_normalize(pd.read_parquet(ZTF, columns=["candidate"])["candidate"])
+    snr = 1.0857 / candidate["sigmapsf"].to_numpy()  # PSF-fit SNR of each real detection
+    lo = StampConfig(layout="triplet").snr_range[0]
+    above = snr[snr >= lo]
+    slope = len(above) / np.log(above / lo).sum()  # maximum likelihood, N(>SNR) ~ SNR**-slope
+    assert slope == pytest.approx(SNR_SLOPE, abs=0.3)
+    simulated = datasets.load("sim-sdss-sn", n=2000, layout="triplet", progress=False)
+    median = np.median(simulated.meta["snr"].abs())
+    assert median == pytest.approx(np.median(above), rel=0.3)

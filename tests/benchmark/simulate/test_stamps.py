@@ -57,7 +57,7 @@ def test_contract_and_truth_table():
     for name in CLASSES:
         snr = ds.meta.loc[ds.meta["class"] == name, "snr"]
         if name != "Saturated Star" and len(snr) >= 8:
-            assert snr.min() < 15 and snr.max() > 25, name
+            assert snr.min() < 6 and snr.max() > 20, name
     assert ds.provenance["simulated"] and ds.provenance["seed"] == 3
 
 
@@ -107,14 +107,16 @@ def test_psf_flux_recovered_by_aperture_photometry():
     np.testing.assert_allclose(ratios, 1.0, atol=0.02)
 
 
-def test_dipoles_have_zero_net_flux():
+def test_dipoles_net_flux_is_the_photometric_scaling_error_alone():
     ds = only("Dipole", n=40, max_neighbours=0, noise=False, seed=2)
     images = np.asarray(ds.images, dtype=np.float64)
-    net = np.abs(images.sum(axis=(1, 2)))
+    net = images.sum(axis=(1, 2))
     lobes = np.abs(images).sum(axis=(1, 2))
-    # zero up to the sliver of the wings' residual that falls outside the stamp
-    assert (net < 0.01 * lobes).all()
-    assert np.median(net / lobes) < 1e-3
+    # misregistration leaves no net flux; the reference's scaling error (ZP_SCATTER) leaves
+    # zp * flux, less the sliver of the wings outside the stamp
+    expected = ds.meta["zp_r"].to_numpy() * ds.meta["flux"].to_numpy()
+    np.testing.assert_allclose(net[:, 1], expected, rtol=0.1, atol=0.01 * lobes[:, 1].max())
+    assert np.median(np.abs(net) / lobes) < 0.15  # roughly equal positive and negative flux
     # adjacent positive and negative lobes, both clearly present
     r = images[..., 1]
     assert (r.max(axis=(1, 2)) > 0.2 * np.abs(r).max(axis=(1, 2))).all()
@@ -193,7 +195,10 @@ def test_triplet_layout_follows_ztf_conventions():
     imgs, meta = np.asarray(var.images), var.meta
     c = 31
     assert 0.3 < (~meta["isdiffpos"]).mean() < 0.8
-    assert (imgs[:, c, c, 2] > 0).all()
+    # the detection, the 3x3 core, is positive; a lone centre pixel may carry the star's
+    # matching residual instead
+    assert (imgs[:, c - 1 : c + 2, c - 1 : c + 2, 2].mean(axis=(1, 2)) > 0).all()
+    assert (imgs[:, c, c, 2] > 0).mean() > 0.9
     sky = meta["sky"].to_numpy()
     # a variable is a star already in the reference, above its sky
     assert (imgs[:, c, c, 1] > sky).all()
@@ -222,6 +227,7 @@ def test_simulated_edge_cutouts_load_like_ztf_alerts(tmp_path):
         ({"fractions": {"Comet": 1.0}}, UnknownNameError, "unknown class 'Comet'"),
         ({"layout": "ugriz"}, UnknownNameError, "valid: gri, triplet"),
         ({"snr_range": (10, 3)}, ConfigError, "snr_range must be two positive numbers"),
+        ({"snr_slope": -1}, ConfigError, "snr_slope must lie in"),
         ({"size": 4}, ConfigError, "size must be at least 16"),
         ({"colour": "red"}, ConfigError, "unknown parameter 'colour' for sim-sdss-sn"),
     ],
@@ -298,11 +304,18 @@ def test_every_class_but_saturated_stars_follows_the_shared_snr_law():
     from scipy import stats
 
     ds = simulate("sim-sdss-sn", n=2000, seed=13, noise=False, label_noise=0.0, progress=False)
-    lo, hi = StampConfig().snr_range
-    law = stats.uniform(np.log(lo), np.log(hi / lo)).cdf  # log-uniform between lo and hi
+    config = StampConfig()
+    lo, hi = config.snr_range
+    slope = config.snr_slope
+    assert slope == pytest.approx(1.0)  # measured on the real ZTF alerts
+
+    def law(snr):  # N(>SNR) ~ SNR**-slope between lo and hi
+        return (1 - (lo / snr) ** slope) / (1 - (lo / hi) ** slope)
+
     for name in CLASSES:
         snr = ds.meta.loc[ds.meta["true_class"] == name, "snr"].to_numpy()
         if name == "Saturated Star":
             assert np.median(snr) > hi  # the easy class, and documented as such
             continue
-        assert stats.kstest(np.log(np.abs(snr)), law).pvalue > 0.001, name
+        assert stats.kstest(np.abs(snr), law).pvalue > 0.001, name
+        assert np.median(np.abs(snr)) < 2.5 * lo  # most candidates lie near the threshold
