@@ -220,8 +220,38 @@ _FAST = {"auc", "accuracy", "recall", "precision", "f1", "fpr", "balanced_accura
 def _binary_bootstrap(y, s, threshold, metrics, weights):
     """Binary metrics for every resample at once; ``weights`` (n_boot, n) resample counts."""
     y = y.astype(bool)
-    pred = s >= threshold
-    w = weights.astype(float)
+    out = {}
+    if set(metrics) - {"auc"}:
+        out = _binary_confusion_draws(y, s >= threshold, weights.astype(float))
+    if "auc" in metrics:
+        out["auc"] = _auc_draws(y, s, weights)
+    return out
+
+
+def _auc_draws(y, s, weights):
+    """AUC of every resample: for each positive, the resample's weight of negatives below it.
+
+    The negatives are sorted once; a cumulative sum of their resample counts, read at each
+    positive's position (ties counted half), gives the Mann-Whitney statistic of every
+    resample.  Counts are integers, so float32 sums are exact below 2**24 samples.
+    """
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    order = neg[np.argsort(s[neg], kind="mergesort")]
+    s_neg = s[order]
+    w = np.asarray(weights)
+    dtype = np.float32 if len(s) < 2**24 else np.float64
+    cum = np.zeros((len(w), len(order) + 1), dtype)
+    np.cumsum(w[:, order], axis=1, dtype=dtype, out=cum[:, 1:])
+    below = cum[:, np.searchsorted(s_neg, s[pos], side="left")]
+    below += cum[:, np.searchsorted(s_neg, s[pos], side="right")]  # 2 x below + ties
+    wp = w[:, pos].astype(dtype)
+    num = np.einsum("ij,ij->i", wp, below, dtype=np.float64) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / (wp.sum(axis=1, dtype=np.float64) * cum[:, -1].astype(np.float64))
+
+
+def _binary_confusion_draws(y, pred, w):
+    """Threshold metrics of every resample (``w``: float resample counts, (n_boot, n))."""
     tp = w[:, pred & y].sum(axis=1)
     fp = w[:, pred & ~y].sum(axis=1)
     fn = w[:, ~pred & y].sum(axis=1)
@@ -242,17 +272,6 @@ def _binary_bootstrap(y, s, threshold, metrics, weights):
         }
         denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
         out["mcc"] = np.where(denom > 0, (tp * tn - fp * fn) / np.where(denom > 0, denom, 1), 0)
-    if "auc" in metrics:
-        order = np.argsort(-s, kind="mergesort")
-        ys, ss, wo = y[order], s[order], w[:, order]
-        last = np.r_[np.flatnonzero(np.diff(ss)), len(ss) - 1]  # end of each tie group
-        tps = np.cumsum(wo * ys, axis=1)[:, last]
-        fps = np.cumsum(wo * ~ys, axis=1)[:, last]
-        P, N = tps[:, -1:], fps[:, -1:]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            tpr = np.concatenate([np.zeros((len(w), 1)), tps / P], axis=1)
-            fpr = np.concatenate([np.zeros((len(w), 1)), fps / N], axis=1)
-        out["auc"] = ((fpr[:, 1:] - fpr[:, :-1]) * (tpr[:, 1:] + tpr[:, :-1]) / 2).sum(axis=1)
     return out
 
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,11 +84,17 @@ def _metric(y, proba) -> float:
     return float(_draws(y, proba, np.ones((1, len(y)), int))[0])
 
 
+@functools.lru_cache(maxsize=4)
 def _counts(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """How often each of ``n`` samples is drawn in each of ``n_boot`` resamples (read-only).
+
+    The same for every comparison of a table (same ``n`` and ``seed``), so computed once.
+    """
     rng = np.random.default_rng(seed)
-    counts = np.zeros((n_boot, n), np.int32)
-    rows = np.repeat(np.arange(n_boot), n)
-    np.add.at(counts, (rows, rng.integers(0, n, (n_boot, n)).ravel()), 1)
+    rows = np.repeat(np.arange(n_boot, dtype=np.int64) * n, n)
+    flat = rows + rng.integers(0, n, (n_boot, n)).ravel()
+    counts = np.bincount(flat, minlength=n_boot * n).astype(np.int32).reshape(n_boot, n)
+    counts.flags.writeable = False
     return counts
 
 
@@ -266,11 +273,7 @@ def _shortcut_text(groups, best) -> str:
         return ""
     importances = detector.records[0].get("importances") or {}
     top = max(importances, key=importances.get) if importances else "unknown"
-    how = (
-        f"comes within {gap:.3f} of"
-        if gap >= 0
-        else f"beats, by {-gap:.3f} on the test set,"
-    )
+    how = f"comes within {gap:.3f} of" if gap >= 0 else f"beats, by {-gap:.3f} on the test set,"
     return (
         f"Shortcut warning: logistic regression on trivial image statistics {how} the best "
         f"method chosen on validation; the classes may differ in brightness, noise or "

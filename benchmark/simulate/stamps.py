@@ -97,7 +97,12 @@ ZTF = MappingProxyType(
     }
 )
 SDSS = MappingProxyType(
-    {"fwhm_range": (2.5, 6.0), "snr_range": (3.0, 100.0), "snr_slope": SNR_SLOPE, "edge_fraction": 0.0}
+    {
+        "fwhm_range": (2.5, 6.0),
+        "snr_range": (3.0, 100.0),
+        "snr_slope": SNR_SLOPE,
+        "edge_fraction": 0.0,
+    }
 )
 #: About du Buisson et al.'s test set: 56% real, 44% not real.
 DEFAULT_FRACTIONS = MappingProxyType(

@@ -141,3 +141,18 @@ def test_paired_tests():
     assert m["p_value"] < 1e-6 and m["a_right_b_wrong"] > m["a_wrong_b_right"]
     same = mcnemar(y, y, y)
     assert same["p_value"] == 1.0
+
+
+def test_bootstrap_auc_of_each_resample_equals_sklearn_on_that_resample():
+    from sklearn.metrics import roc_auc_score
+
+    from benchmark.metrics import _binary_bootstrap
+
+    rng = np.random.default_rng(0)
+    y = rng.uniform(size=300) < 0.4
+    s = np.round(rng.normal(y * 1.0, 1.0), 1)  # many ties
+    idx = rng.integers(0, 300, (5, 300))
+    counts = np.stack([np.bincount(row, minlength=300) for row in idx])
+    got = _binary_bootstrap(y, s, 0.5, ("auc",), counts)["auc"]
+    want = [roc_auc_score(y[row], s[row]) for row in idx]
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -286,7 +286,7 @@ def test_deep_model_runs_on_the_same_split_and_is_saved(small, tmp_path):
     from deep.method import DeepMethod
 
     text = small.read_text().replace(
-        "decision-tree = {}", 'decision-tree = {}\nnegm2021 = { epochs = 2, filters = [4, 8, 8] }'
+        "decision-tree = {}", "decision-tree = {}\nnegm2021 = { epochs = 2, filters = [4, 8, 8] }"
     )
     small.write_text(text)
     config = load_experiment(small).select(features=["pca"])
