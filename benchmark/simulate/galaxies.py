@@ -2,8 +2,9 @@
 
 Each galaxy is a bulge (Sersic, n ~ 4, optionally boxy) plus an exponential
 disk seen at an inclination (intrinsic thickness q0 ~ 0.1-0.2), with
-logarithmic spiral arms whose pitch angle sets tight / medium / loose, an
-optional dust lane for edge-on disks, and colour gradients (red bulge, blue
+logarithmic spiral arms whose pitch angle sets tight / medium / loose and
+star-forming knots on them, bars, lenses and rings in the shares observed in
+disks, an optional dust lane for edge-on disks, and colour gradients (red bulge, blue
 disk and arms) across g, r, i.  The image is convolved with a Moffat PSF per
 band (FFT), field stars and small galaxies are added, and Poisson + read noise
 on a sky background.  Class boundaries (axis ratio of smooth galaxies, pitch
@@ -31,8 +32,10 @@ __all__ = ["GZ4_CLASSES", "GalaxyConfig", "render_batch"]
 GZ4_CLASSES = ("edge-on", "face-on spiral", "elliptical", "merger")
 GALAXY10_CLASSES = GALAXY10_SDSS.classes("original")
 #: Generator version: bump it when the output changes, so cached simulations are remade.
-VERSION = 3
+VERSION = 4
 BANDS = ("g", "r", "i")
+#: Star-forming knots per spiral disk (unresolved: the PSF gives them their shape).
+N_KNOTS = 12
 #: Galaxy10 SDSS class counts (astroNN), floored at 2% so that every class can be split.
 _G10_COUNTS = np.array([3461, 6997, 6292, 394, 1534, 17, 589, 1121, 906, 519], float)
 _G10_FRACTIONS = np.maximum(_G10_COUNTS / _G10_COUNTS.sum(), 0.02)
@@ -177,6 +180,15 @@ class _Params:
         self.pitch = np.full(b, np.deg2rad(20.0), F)
         self.m_arms = rng.choice([2, 2, 2, 3], b).astype(F)
         self.dust = np.zeros(b, F)
+        # disk structure beyond the arms (flux shares of the disk light)
+        self.bar = np.zeros(b, F)
+        self.bar_len = rng.uniform(0.6, 1.2, b).astype(F)  # semi-length / disk half-light radius
+        self.bar_q = rng.uniform(0.2, 0.4, b).astype(F)
+        self.bar_angle = rng.uniform(0, np.pi, b).astype(F)  # in the disk plane
+        self.ring = np.zeros(b, F)
+        self.ring_r = rng.uniform(1.0, 1.8, b).astype(F)  # / disk half-light radius
+        self.lens = np.zeros(b, F)
+        self.clumps = np.zeros(b, F)
         self.smooth = np.zeros(b, bool)  # pure spheroid
         self.q_smooth = np.ones(b, F)
         self.merger = np.zeros(b, bool)
@@ -228,8 +240,17 @@ def _assign(p: _Params, rng, labels, classes):
             if pitch is not None:
                 p.arms[idx] = rng.uniform(0.4, 0.9, k)
                 p.pitch[idx] = deg(rng.uniform(*pitch, k))
-            else:  # Disk, Face-on, No Spiral: a smooth disk (lenticular)
+                # star-forming knots along the disk
+                p.clumps[idx] = rng.uniform(0.05, 0.2, k)
+            else:  # Disk, Face-on, No Spiral: a disk without arms (lenticular-like)
                 p.bt[idx] = rng.uniform(0.3, 0.8, k)
+                # lenses (a flat shelf) in about half of S0s (Laurikainen et al. 2009,
+                # ApJ 692, L34), rings in about a third (Comeron et al. 2014, A&A 562, A121)
+                p.lens[idx] = np.where(rng.uniform(size=k) < 0.5, rng.uniform(0.1, 0.3, k), 0)
+                p.ring[idx] = np.where(rng.uniform(size=k) < 0.3, rng.uniform(0.05, 0.15, k), 0)
+            # strong bars in ~30% of disks (Masters et al. 2011, MNRAS 411, 2026), holding
+            # 5-20% of the light (Gadotti 2009, MNRAS 393, 1531: bar/T ~ 0.1)
+            p.bar[idx] = np.where(rng.uniform(size=k) < 0.3, rng.uniform(0.05, 0.2, k), 0)
     p.re_bulge = np.where(p.smooth, p.re_bulge, p.re_disk * rng.uniform(0.15, 0.35, len(labels)))
     mean = np.where(p.smooth, _COLOUR_MEAN[0], _COLOUR_MEAN[1]).astype(F)
     p.red[:] = np.clip(rng.normal(mean, _COLOUR_SCATTER), 0.0, 1.0)
@@ -240,7 +261,7 @@ def _normalise(img):
     return img / np.where(total > 0, total, F(1.0))
 
 
-def _disk(p: _Params, idx, size):
+def _disk(p: _Params, idx, size, rng):
     """Exponential disk with log-spiral arms and dust lane (unit flux), shape (k, S, S)."""
     a = axis(size)
     dx = a[None, None, :] - p.x0[idx, None, None]
@@ -262,8 +283,56 @@ def _disk(p: _Params, idx, size):
         ramp = F(1.0) - np.exp(-r_plane / (F(1.5) * h))  # arms grow out of the bulge region
         disk *= F(1.0) + arms[:, None, None] * (F(3.0) * wave**2 - F(1.0)) * ramp
         np.maximum(disk, 0, out=disk)
+    disk = _normalise(disk)
+    shares = p.bar[idx] + p.ring[idx] + p.lens[idx] + p.clumps[idx]
+    if (shares > 0).any():
+        disk = _structure(p, idx, disk, major, minor, cosi, rng)
     lane = F(1.0) - p.dust[idx, None, None] * np.exp(-F(0.5) * (minor / F(0.8)) ** 2)
-    return _normalise(disk), lane
+    return disk, lane
+
+
+def _structure(p: _Params, idx, disk, major, minor, cosi, rng):
+    """Add bars, rings, lenses and star-forming knots to unit-flux disks (k, S, S).
+
+    Each component is drawn in the disk plane (so it is foreshortened with the disk),
+    normalised to unit flux and added with its flux share, the smooth disk keeping the
+    rest: the galaxy's total light, and so every trivial brightness statistic, is
+    unchanged.
+    """
+    shares = {name: getattr(p, name)[idx] for name in ("bar", "ring", "lens", "clumps")}
+    out = disk * (F(1.0) - sum(shares.values()))[:, None, None]
+    for name, share in shares.items():
+        rows = np.flatnonzero(share > 0)  # only the disks that have this component
+        if not len(rows):
+            continue
+        at = idx[rows]
+        u = major[rows]
+        v = minor[rows] / np.maximum(cosi[rows], F(0.2))  # in-plane coordinates
+        re = p.re_disk[at, None, None]
+        if name == "bar":  # a Ferrers bar (n = 2): flat, with sharp ends
+            c, s = np.cos(p.bar_angle[at])[:, None, None], np.sin(p.bar_angle[at])[:, None, None]
+            length = p.bar_len[at, None, None] * re
+            along = (u * c + v * s) / length
+            across = (v * c - u * s) / (length * p.bar_q[at, None, None])
+            part = np.clip(F(1.0) - along**2 - across**2, 0, None) ** 2
+        elif name == "ring":  # a thin annulus
+            radius = p.ring_r[at, None, None] * re
+            r = np.sqrt(u * u + v * v)
+            part = np.exp(-F(0.5) * ((r - radius) / (F(0.12) * radius + F(0.5))) ** 2)
+        elif name == "lens":  # a shelf of near-constant surface brightness
+            r2 = (u * u + v * v) / (F(0.8) * re) ** 2
+            part = F(1.0) / (F(1.0) + r2**4)
+        else:  # unresolved knots where the disk (and its arms) are bright
+            k, size = len(rows), disk.shape[-1]
+            cdf = np.cumsum(disk[rows].reshape(k, -1), axis=1)
+            part = np.zeros((k, size * size), F)
+            picks = rng.uniform(size=(N_KNOTS, k)) * cdf[:, -1]
+            for pick in picks:
+                where = np.minimum((cdf < pick[:, None]).sum(axis=1), size * size - 1)
+                part[np.arange(k), where] += F(1.0)
+            part = part.reshape(k, size, size)
+        out[rows] += _normalise(part.astype(F)) * share[rows, None, None]
+    return out
 
 
 def _bulge(p: _Params, idx, size):
@@ -294,7 +363,7 @@ def _galaxy_images(p: _Params, idx, rng, size):
     bulge = _bulge(p, idx, size)
     # a mild colour gradient: bulges a little redder than their galaxy, disks and arms bluer
     red = _band_ratios(np.clip(p.red[idx] + F(0.05), 0, 1))
-    disk, lane = _disk(p, idx, size)
+    disk, lane = _disk(p, idx, size, rng)
     blue = _band_ratios(np.clip(p.red[idx] - F(0.05), 0, 1))
     bt = np.where(p.smooth[idx], F(1.0), p.bt[idx])
     for band in range(3):
@@ -438,6 +507,10 @@ def render_batch(labels: np.ndarray, cfg: GalaxyConfig, rng: np.random.Generator
         "arm_amplitude": p.arms,
         "boxiness": p.box,
         "dust": p.dust,
+        "bar": p.bar,
+        "ring": p.ring,
+        "lens": p.lens,
+        "knots": p.clumps,
         "merger": p.merger,
         "n_neighbours": n_nb,
         "fwhm_r": fwhm[:, 1],

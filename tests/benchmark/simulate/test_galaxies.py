@@ -163,3 +163,29 @@ def test_smooth_and_disk_galaxies_overlap_in_colour_brightness_and_size():
     g, i = img[..., 0].sum(axis=(1, 2)), img[..., 2].sum(axis=(1, 2))
     plain = ~meta["merger"].to_numpy() & (meta["n_neighbours"].to_numpy() == 0)
     assert stats.spearmanr(colour[plain], -np.log(g[plain] / i[plain])).statistic > 0.8
+
+
+def test_disk_structure_keeps_the_light_and_lives_only_in_disks():
+    from benchmark.simulate import galaxies as G
+
+    cfg = G.GalaxyConfig(n=400, max_neighbours=0, noise=False)
+    labels = np.random.default_rng(0).integers(0, len(cfg.classes), 400)
+    _, meta = G.render_batch(labels, cfg, np.random.default_rng(1))
+    names = np.array(cfg.classes)[labels]
+    smooth = np.char.startswith(names.astype(str), "Smooth")
+    spiral = np.char.endswith(names.astype(str), "Spiral") & ~np.char.endswith(
+        names.astype(str), "No Spiral"
+    )
+    plain = names == "Disk, Face-on, No Spiral"
+    for part in ("bar", "ring", "lens", "knots"):
+        assert (meta[part][smooth] == 0).all(), part
+    assert (meta["knots"][spiral] > 0).all() and (meta["knots"][plain] == 0).all()
+    assert 0.15 < (meta["bar"][spiral | plain] > 0).mean() < 0.45  # ~30% of disks are barred
+    assert (meta["lens"][plain] > 0).mean() > 0.3 and (meta["ring"][plain] > 0).mean() > 0.15
+    # the components only redistribute the disk's light: a structured unit disk stays unit
+    p = G._Params(4, np.random.default_rng(2), 69)
+    G._assign(p, np.random.default_rng(3), np.full(4, 7), cfg.classes)
+    p.bar[:], p.ring[:], p.lens[:] = 0.1, 0.1, 0.1
+    disk, _ = G._disk(p, np.arange(4), 69, np.random.default_rng(4))
+    np.testing.assert_allclose(disk.sum(axis=(1, 2)), 1.0, rtol=1e-4)
+    assert (disk >= 0).all()
