@@ -220,10 +220,10 @@ def load(
         params = dict(params)
         defaults = dict(LOADERS.spec(loader).get("preprocess_defaults", {}))
         if loader == "hdf5" and "nan_policy" not in params:
-            from .store import read_store
+            from .store import read_provenance
 
             # a store whose NaN pixels mark missing data (ZTF-like edge cutouts)
-            if read_store(name_or_path).provenance.get("nan_means_no_data"):
+            if read_provenance(name_or_path).get("nan_means_no_data"):
                 defaults["nan_policy"] = "fill"
         preprocess = Preprocess.pop_from(params, **defaults)
         takes_scheme = "scheme" in inspect.signature(func).parameters

@@ -8,6 +8,7 @@ Pixels are scaled to [0, 1] by their bit depth; FITS keeps its units.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,20 +138,29 @@ def _read_raster(path: Path) -> np.ndarray:
     return arr.astype(np.uint16 if depth == "16-bit" else np.uint8, copy=False)
 
 
-def _read_fits(path: Path) -> np.ndarray:
-    """A 2-D image, a (C, H, W) cube, or several 2-D image extensions stacked as channels."""
+@contextlib.contextmanager
+def open_fits(path):
+    """``astropy.io.fits.open`` of ``path``, quiet, and closed whatever astropy does.
+
+    astropy's own warnings (non-standard cards; on some versions deprecations raised
+    while it describes a truncated file) are not the user's concern; the file is opened
+    here so that it is closed even when astropy gives up half-way.
+    """
     from astropy.io import fits
     from astropy.utils.exceptions import AstropyWarning
 
+    with warnings.catch_warnings(), open(path, "rb") as handle:
+        warnings.simplefilter("ignore", AstropyWarning)
+        with fits.open(handle, memmap=False) as hdul:
+            yield hdul
+
+
+def _read_fits(path: Path) -> np.ndarray:
+    """A 2-D image, a (C, H, W) cube, or several 2-D image extensions stacked as channels."""
     try:
-        # astropy's own warnings (non-standard cards; on some versions deprecations raised
-        # while it describes a truncated file) are not the user's concern; we open the
-        # file ourselves so that it is closed even when astropy gives up half-way
-        with warnings.catch_warnings(), open(path, "rb") as handle:
-            warnings.simplefilter("ignore", AstropyWarning)
-            with fits.open(handle, memmap=False) as hdul:
-                planes = [h.data for h in hdul if getattr(h, "data", None) is not None]
-                planes = [np.asarray(p, dtype=np.float32) for p in planes if p.ndim in (2, 3)]
+        with open_fits(path) as hdul:
+            planes = [h.data for h in hdul if getattr(h, "data", None) is not None]
+            planes = [np.asarray(p, dtype=np.float32) for p in planes if p.ndim in (2, 3)]
     except (OSError, ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
         msg = f"{path}: unreadable or corrupt FITS file ({exc}); replace or remove it"
         raise CorruptFileError(msg) from None

@@ -9,12 +9,11 @@ from a primary-header keyword (``label_keyword``, default ``CLASS``).
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 from ..errors import CorruptFileError, DataFormatError, MissingPathError
 from ._build import build, file_images
-from ._imageio import FITS_SUFFIXES, is_fits
+from ._imageio import FITS_SUFFIXES, is_fits, open_fits
 from ._labels import encode_labels, read_catalog
 from .catalog import resolve_files
 from .preprocess import Preprocess
@@ -31,18 +30,10 @@ def stem(path: Path) -> str:
 
 
 def _header_info(path: Path, keyword: str | None):
-    from astropy.io import fits
-    from astropy.utils.exceptions import AstropyWarning
-
     try:
-        # astropy's own warnings (non-standard cards; on some versions deprecations raised
-        # while it describes a truncated file) are not the user's concern; we open the
-        # file ourselves so that it is closed even when astropy gives up half-way
-        with warnings.catch_warnings(), open(path, "rb") as handle:
-            warnings.simplefilter("ignore", AstropyWarning)
-            with fits.open(handle, memmap=False) as hdul:
-                value = hdul[0].header.get(keyword) if keyword else None
-                names = [h.name for h in hdul if getattr(h, "data", None) is not None]
+        with open_fits(path) as hdul:
+            value = hdul[0].header.get(keyword) if keyword else None
+            names = [h.name for h in hdul if getattr(h, "data", None) is not None]
     except (OSError, ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
         msg = f"{path}: unreadable or corrupt FITS file ({exc}); replace or remove it"
         raise CorruptFileError(msg) from None

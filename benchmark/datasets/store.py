@@ -175,6 +175,17 @@ def _read_meta(group, n: int) -> pd.DataFrame:
     return pd.DataFrame(data, index=range(n))
 
 
+def read_provenance(path) -> dict:
+    """The provenance attribute of a store alone ({} when there is none to read)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return json.loads(f.attrs.get("provenance", "{}"))
+    except (OSError, TypeError, ValueError):
+        return {}  # read_store says what is wrong with the file
+
+
 def read_store(path, *, lazy: bool = True) -> Dataset:
     """Read a canonical store written by :func:`write_store`.
 

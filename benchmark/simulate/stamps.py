@@ -73,17 +73,17 @@ BAND_TIMES = {"r": 0.0, "i": 71.7, "g": 286.8}
 SKY = {"g": 70.0, "r": 100.0, "i": 140.0}  # sky counts per pixel (gain 1)
 SEEING_FACTOR = {"g": 1.06, "r": 1.0, "i": 0.96}
 READ_NOISE = 5.0
+#: Slope of the detections' SNR counts, N(>SNR) ~ SNR**-slope: most candidates lie near
+#: the detection threshold.  Measured on the 67 real alerts in ../shared/data/ztf_alerts
+#: (SNR = 1.0857 / sigmapsf; maximum-likelihood slope above 5: 1.02, median SNR 11);
+#: used for both layouts (SDSS-II's candidates: no public sample to measure).
+SNR_SLOPE = 1.0
 #: The ``triplet`` layout follows ZTF's alert cutouts (Masci et al. 2019, PASP 131,
 #: 018003; measured on the real alerts in ../shared/data/ztf_alerts): 63x63 pixels of
 #: 1.0", a sky of ~100-300 counts in science and reference (the reference scaled to the
 #: science image), a deep co-add reference (noise ~2 counts against ~14), seeing FWHM
 #: ~1.5-4 px (median ~2.6), detections above 5 sigma, and the difference shown with its
 #: detection positive (negative detections, ``isdiffpos = "f"``, are flipped).
-#: Slope of the detections' SNR counts, N(>SNR) ~ SNR**-slope: most candidates lie near
-#: the detection threshold.  Measured on the 67 real alerts in ../shared/data/ztf_alerts
-#: (SNR = 1.0857 / sigmapsf; maximum-likelihood slope above 5: 1.02, median SNR 11);
-#: used for both layouts (SDSS-II's candidates: no public sample to measure).
-SNR_SLOPE = 1.0
 ZTF = MappingProxyType(
     {
         "pixel_scale": 1.0,
@@ -325,6 +325,26 @@ NEIGHBOUR_WINDOW = 31
 POINT_WINDOW = 41
 
 
+def _patch(x, y, width, size):
+    """One patch per stamp around positions (k,) or per band (k, nb): ``(ox, oy, x, y, w)``.
+
+    The patch is ``width`` pixels wide (plus the spread of a stamp's per-band positions,
+    at most the stamp ``size``), centred on the mean position; ``(ox, oy)`` are its
+    lower-left corners in the stamp and ``(x, y)`` the positions inside it.
+    """
+    k = len(x)
+    x, y = np.asarray(x, F).reshape(k, -1), np.asarray(y, F).reshape(k, -1)
+    mx, my = x.mean(axis=1), y.mean(axis=1)
+    spread = max(np.abs(x - mx[:, None]).max(), np.abs(y - my[:, None]).max()) if k else 0
+    w = min(width + 2 * int(np.ceil(spread)), size)
+    ox = np.round(mx).astype(np.int64) - w // 2
+    oy = np.round(my).astype(np.int64) - w // 2
+    x, y = x - ox[:, None].astype(F), y - oy[:, None].astype(F)
+    if x.shape[1] == 1:
+        x, y = x[:, 0], y[:, 0]
+    return ox, oy, x, y, w
+
+
 def _paste(idx, ox, oy, *pairs):
     """Add each ``(target, patches)`` pair's patches (k, nb, w, w) into ``target[idx]``.
 
@@ -449,10 +469,7 @@ class _Batch:
                 target[rows] += img
 
         else:
-            sz = int(window)
-            ox = np.round(x).astype(np.int64) - sz // 2
-            oy = np.round(y).astype(np.int64) - sz // 2
-            x, y = x - ox.astype(F), y - oy.astype(F)
+            ox, oy, x, y, sz = _patch(x, y, int(window), self.S)
 
             def add(target, img):
                 _paste(idx, ox, oy, (target, img))
@@ -525,18 +542,7 @@ class _Batch:
         """Transient flux: a point source at the difference-image PSF (on a patch around it)."""
         if len(idx) == 0:
             return
-        k = len(idx)
-        # positions per stamp (k,) or per stamp and band (k, nb): one patch per stamp,
-        # around the bands' mean position and wide enough for all of them
-        x, y = np.asarray(x, F).reshape(k, -1), np.asarray(y, F).reshape(k, -1)
-        mx, my = x.mean(axis=1), y.mean(axis=1)
-        spread = max(np.abs(x - mx[:, None]).max(), np.abs(y - my[:, None]).max())
-        w = min(POINT_WINDOW + 2 * int(np.ceil(spread)), self.S)
-        ox = np.round(mx).astype(np.int64) - w // 2
-        oy = np.round(my).astype(np.int64) - w // 2
-        x, y = x - ox[:, None].astype(F), y - oy[:, None].astype(F)
-        if x.shape[1] == 1:
-            x, y = x[:, 0], y[:, 0]
+        ox, oy, x, y, w = _patch(x, y, POINT_WINDOW, self.S)
         img = self._moffat(idx, x, y, self.fwhm_diff, flux, w)
         pairs = [(self.diff, img), (self.var, np.abs(img))]
         if self.new is not None:
@@ -726,6 +732,11 @@ def snr_law(rng, snr_range, slope, k):
     lo, hi = snr_range
     if slope == 0 or lo == hi:
         return _logu(rng, lo, hi, k)
+    return _power_law(rng, lo, hi, slope, k)
+
+
+def _power_law(rng, lo, hi, slope, k):
+    """Draws from N(>x) ~ x**-slope between ``lo`` and ``hi`` (a truncated Pareto law)."""
     u = rng.uniform(0.0, 1.0 - (lo / hi) ** slope, k)
     return (lo * (1.0 - u) ** (-1.0 / slope)).astype(F)
 
@@ -738,9 +749,7 @@ def saturated_brightness(rng, k):
     bright ones are rare: a Pareto law from ``SATURATED_OVER[0]``, truncated at
     ``SATURATED_OVER[1]`` (median ~2.5x saturation).
     """
-    lo, hi = SATURATED_OVER
-    u = rng.uniform(0.0, 1.0 - (lo / hi) ** SATURATED_GAMMA, k)
-    return (lo * (1.0 - u) ** (-1.0 / SATURATED_GAMMA)).astype(F)
+    return _power_law(rng, *SATURATED_OVER, SATURATED_GAMMA, k)
 
 
 def _bleed(img, sat, x):
