@@ -64,7 +64,7 @@ from ._profiles import (
 __all__ = ["BANDS", "CLASSES", "DEFAULT_FRACTIONS", "PIXEL_SCALE", "StampConfig", "render_batch"]
 
 #: Generator version: bump it when the output changes, so cached simulations are remade.
-VERSION = 5
+VERSION = 6
 CLASSES = SDSS_SN.classes("original")
 BANDS = ("g", "r", "i")
 PIXEL_SCALE = 0.396  # arcsec per pixel (SDSS)
@@ -980,7 +980,7 @@ def _ztf_triplet(batch: _Batch, diff, model_centre, rng) -> np.ndarray:
     for i in hit:
         width = int(rng.integers(3, s // 2 - 5))
         side = int(rng.integers(4))
-        rows = slice(None, width) if side == 0 else slice(s - width, None)
+        rows = slice(None, width) if side % 2 == 0 else slice(s - width, None)  # low / high
         if side < 2:
             out[i, rows, :, :] = np.nan
         else:
