@@ -253,6 +253,12 @@ class StampConfig:
         for name in ("snr_range", "snr_slope", "fwhm_range", "edge_fraction"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, survey[name])
+        for name in ("snr_slope", "edge_fraction"):
+            try:
+                object.__setattr__(self, name, float(getattr(self, name)))
+            except (TypeError, ValueError):
+                msg = f"{name} must be a number, got {getattr(self, name)!r}"
+                raise ConfigError(msg) from None
         if not 0.0 <= float(self.snr_slope) <= 5.0:
             msg = f"snr_slope must lie in [0, 5] (N(>SNR) ~ SNR**-slope), got {self.snr_slope}"
             raise ConfigError(msg)

@@ -228,6 +228,7 @@ def test_simulated_edge_cutouts_load_like_ztf_alerts(tmp_path):
         ({"layout": "ugriz"}, UnknownNameError, "valid: gri, triplet"),
         ({"snr_range": (10, 3)}, ConfigError, "snr_range must be two positive numbers"),
         ({"snr_slope": -1}, ConfigError, "snr_slope must lie in"),
+        ({"snr_slope": "steep"}, ConfigError, "snr_slope must be a number, got 'steep'"),
         ({"size": 4}, ConfigError, "size must be at least 16"),
         ({"colour": "red"}, ConfigError, "unknown parameter 'colour' for sim-sdss-sn"),
     ],
