@@ -69,6 +69,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _sizes(text: str) -> list:
+    values = _parse_value(text)
+    values = values if isinstance(values, list) else [values]
+    if not values or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        msg = f"expects comma-separated numbers such as 0.1,0.5,1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return values
+
+
 def _jobs(text: str) -> int:
     try:
         value = int(text)
@@ -170,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_jobs, default=-1, help="parallel runs (default -1: all cores)")
     run.add_argument("--out", help="results folder (default: results/<experiment>)")
     run.add_argument("--quick", action="store_true", help="small, fast profile")
+    run.add_argument(
+        "--sweep",
+        action="store_true",
+        help="learning curves: the preset's [sweep] profile on nested training subsets "
+        "(results in results/<experiment>-sweep)",
+    )
+    run.add_argument(
+        "--train-sizes",
+        type=_sizes,
+        metavar="SIZES",
+        help="training-set sizes to sweep, comma-separated fractions of the training part "
+        "or counts (e.g. 0.1,0.25,0.5,1 or 200,1000)",
+    )
     run.add_argument(
         "--force", action="store_true", help="replace the results already in --out with new ones"
     )
@@ -372,6 +394,8 @@ def _cmd_run(args) -> int:
         methods=args.methods,
         features=args.features,
         seeds=args.seeds,
+        sweep=args.sweep,
+        train_sizes=args.train_sizes,
     )
     experiment_file = Path(args.experiment)
     store = run_experiment(
@@ -390,6 +414,7 @@ def _cmd_run(args) -> int:
 def write_tables(store) -> str:
     """The comparison table with its statistics: ``table.csv`` and ``table.md`` into the
     store; returns the text for the terminal."""
+    from .curves import learning_curves, render_curves
     from .tables import comparison_table, render_markdown, render_text
     from .verdict import analyse
 
@@ -401,8 +426,13 @@ def write_tables(store) -> str:
     # wall-clock seconds stay out of table.csv (they live in each run's timings.json), so
     # that the same experiment run twice writes byte-identical tables
     csv_text = table.drop(columns=["fit_s"], errors="ignore").to_csv(index=False)
-    store.write_tables(csv_text, render_markdown(table, title, analysis))
-    return render_text(table, title, analysis)
+    markdown, text = render_markdown(table, title, analysis), render_text(table, title, analysis)
+    curves = learning_curves(store)
+    if curves is not None:
+        markdown += "\n" + render_curves(curves, markdown=True)
+        text += "\n\n" + render_curves(curves)
+    store.write_tables(csv_text, markdown)
+    return text
 
 
 def _cmd_report(args) -> int:

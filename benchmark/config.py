@@ -235,6 +235,11 @@ class RunConfig:
     target_recall : float
     n_bootstrap : int
         Bootstrap resamples of the test part for CIs and paired tests.
+    train_sizes : tuple of float
+        Training-set sizes of a learning-curve sweep: fractions of the training part
+        (``0 < f <= 1``) or sample counts (integers above 1).  Every method also trains on
+        nested, stratified subsets of that size; the full training part is always run.
+        Empty (the default): no sweep.
     """
 
     seeds: int = 1
@@ -243,8 +248,17 @@ class RunConfig:
     threshold: str = "fixed"
     target_recall: float = 0.95
     n_bootstrap: int = 1000
+    train_sizes: tuple = ()
 
-    KEYS = ("seeds", "n_candidates", "class_weight", "threshold", "target_recall", "n_bootstrap")
+    KEYS = (
+        "seeds",
+        "n_candidates",
+        "class_weight",
+        "threshold",
+        "target_recall",
+        "n_bootstrap",
+        "train_sizes",
+    )
 
     @classmethod
     def from_table(cls, table: dict, where: str = "[run]"):
@@ -276,7 +290,45 @@ class RunConfig:
                 raise ConfigError(msg) from None
         if "class_weight" in table:
             kw["class_weight"] = _choice(table, "class_weight", where, CLASS_WEIGHTS)
+        if "train_sizes" in table:
+            kw["train_sizes"] = train_sizes(table["train_sizes"], f"{where}.train_sizes")
         return cls(**kw)
+
+    def to_dict(self) -> dict:
+        """Plain data; ``train_sizes`` only when a sweep is asked for (so the hash of an
+        experiment without one is what it was before sweeps existed)."""
+        out = dict(self.__dict__)
+        if not out["train_sizes"]:
+            del out["train_sizes"]
+        else:
+            out["train_sizes"] = list(out["train_sizes"])
+        return out
+
+
+def train_sizes(value, where: str = "train_sizes") -> tuple:
+    """Validated training-set sizes, smallest first, duplicates removed, always with 1.0.
+
+    Fractions lie in (0, 1]; counts are integers above 1.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        msg = f"{where} must be a list of fractions or counts, e.g. [0.1, 0.25, 0.5, 1.0]"
+        raise ConfigError(msg)
+    out = []
+    for v in value:
+        ok = not isinstance(v, bool) and isinstance(v, int | float)
+        if ok and float(v) > 1:
+            ok = float(v) == int(v)
+        if not ok or not float(v) > 0:
+            msg = (
+                f"{where}: {v!r} is not a training-set size; give fractions of the training "
+                f"part in (0, 1] or whole sample counts above 1"
+            )
+            raise ConfigError(msg)
+        out.append(int(v) if float(v) > 1 else float(v))
+    out.append(1.0)
+    fractions = sorted({v for v in out if isinstance(v, float)})
+    counts = sorted({v for v in out if isinstance(v, int)})
+    return tuple(counts + fractions) if counts else tuple(fractions)
 
 
 def method_names() -> list[str]:
@@ -395,6 +447,39 @@ def _apply_quick(table: dict, keys, where: str) -> dict:
     return table
 
 
+#: Training-set sizes of ``--sweep`` when ``[sweep]`` gives none (and with ``--quick``).
+SWEEP_SIZES = (0.05, 0.1, 0.25, 0.5, 1.0)
+QUICK_SWEEP_SIZES = (0.25, 1.0)
+
+
+def _apply_sweep(table: dict, quick: bool, where: str) -> dict:
+    """``table`` turned into its learning-curve experiment by the ``[sweep]`` profile.
+
+    ``[sweep]`` may give ``train_sizes`` (and ``quick_train_sizes`` for ``--quick``) and
+    ``methods`` / ``features``: lists of the experiment's names that the sweep keeps.
+    """
+    profile = table.get("sweep", {})
+    _check_keys(profile, ("train_sizes", "quick_train_sizes", "methods", "features"), "[sweep]")
+    table = dict(table)
+    key = "quick_train_sizes" if quick else "train_sizes"
+    sizes = profile.get(key, QUICK_SWEEP_SIZES if quick else SWEEP_SIZES)
+    table["run"] = {**table.get("run", {}), "train_sizes": train_sizes(sizes, f"[sweep].{key}")}
+    for part in ("methods", "features"):
+        if part not in profile:
+            continue
+        keep = profile[part]
+        if isinstance(keep, str) or not all(isinstance(m, str) for m in keep):
+            msg = f"{where}: [sweep].{part} must be a list of names from [{part}]"
+            raise ConfigError(msg)
+        missing = [m for m in keep if m not in table.get(part, {})]
+        if missing:
+            msg = f"{where}: [sweep].{part} names {missing[0]!r}, not in [{part}]"
+            raise ConfigError(msg)
+        table[part] = {k: v for k, v in table[part].items() if k in keep}
+    table["name"] = f"{table.get('name')}-sweep"
+    return table
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     """A whole experiment: data, split, feature sets, methods and run settings."""
@@ -420,6 +505,7 @@ class ExperimentConfig:
         "methods",
         "run",
         "quick",
+        "sweep",
     )
 
     @classmethod
@@ -433,6 +519,8 @@ class ExperimentConfig:
         methods=None,
         features=None,
         seeds: int | None = None,
+        sweep: bool = False,
+        train_sizes=None,
         where: str = "experiment",
     ):
         """Validate a parsed experiment.
@@ -440,13 +528,17 @@ class ExperimentConfig:
         ``quick`` merges ``[quick]``; ``data`` swaps in real data (with
         ``[dataset_real]``); ``methods`` / ``features`` keep only those (before
         anything is built, so a classical-only selection never imports Keras);
-        ``seeds`` replaces ``[run].seeds``.
+        ``seeds`` replaces ``[run].seeds``; ``sweep`` applies the ``[sweep]`` profile
+        (a learning-curve experiment named ``<name>-sweep``); ``train_sizes`` replaces
+        ``[run].train_sizes``.
         """
         import features as feature_sets
 
         _check_keys(table, cls.KEYS, where)
         if quick:
             table = _apply_quick(table, cls.KEYS, where)
+        if sweep:
+            table = _apply_sweep(table, quick, where)
         name = _check_name(table.get("name"), where)
         if "dataset" not in table:
             msg = f"{where}: missing table [dataset]"
@@ -460,6 +552,8 @@ class ExperimentConfig:
         run_table = dict(table.get("run", {}))
         if seeds is not None:
             run_table["seeds"] = seeds
+        if train_sizes is not None:
+            run_table["train_sizes"] = list(train_sizes)
         return cls(
             name=name,
             description=str(table.get("description", "")),
@@ -500,7 +594,7 @@ class ExperimentConfig:
                     check(name, dict(params))
                 changes[key] = MappingProxyType(table)
         if seeds is not None:
-            changes["run"] = RunConfig.from_table({**self.run.__dict__, "seeds": seeds})
+            changes["run"] = RunConfig.from_table({**self.run.to_dict(), "seeds": seeds})
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -522,7 +616,7 @@ class ExperimentConfig:
             "split": self.split.__dict__,
             "features": {k: dict(v) for k, v in self.features.items()},
             "methods": {k: dict(v) for k, v in self.methods.items()},
-            "run": self.run.__dict__,
+            "run": self.run.to_dict(),
         }
 
     @property
@@ -535,7 +629,15 @@ class ExperimentConfig:
 
 
 def load_experiment(
-    name_or_path, *, quick: bool = False, data=None, methods=None, features=None, seeds=None
+    name_or_path,
+    *,
+    quick: bool = False,
+    data=None,
+    methods=None,
+    features=None,
+    seeds=None,
+    sweep: bool = False,
+    train_sizes=None,
 ) -> ExperimentConfig:
     """A preset by name, or an experiment TOML file, validated (see ``from_table``)."""
     from .errors import UnknownNameError
@@ -557,5 +659,7 @@ def load_experiment(
         methods=methods,
         features=features,
         seeds=seeds,
+        sweep=sweep,
+        train_sizes=train_sizes,
         where=path.name,
     )

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import methods
 from .errors import ConfigError
-from .splits import PARTS, Split, make_split
+from .splits import PARTS, Split, default_group_column, make_split, training_subsets
 
 __all__ = ["Setup", "check_split", "dataset_summary", "prepare"]
 
@@ -82,13 +82,43 @@ def check_split(dataset, split: Split) -> None:
                 raise ConfigError(msg)
 
 
+def _smallest_train(split) -> int:
+    sizes = [len(ix) for per_seed in split.subsets.values() for ix in per_seed.values()]
+    return min([len(split.train), *sizes])
+
+
 def _check_methods(config, dataset, split) -> None:
     n_classes = len(dataset.classes)
     for name, params in config.methods.items():
         method = methods.create(name, dict(params))
         method.validate(
-            n_train=len(split.train), n_classes=n_classes, input_shape=tuple(dataset.shape[1:])
+            n_train=_smallest_train(split),
+            n_classes=n_classes,
+            input_shape=tuple(dataset.shape[1:]),
         )
+
+
+def with_subsets(config, dataset, split: Split) -> Split:
+    """``split`` with the nested training subsets of ``[run] train_sizes`` for every seed
+    (kept when the saved split already holds them)."""
+    import dataclasses
+
+    sizes = [s for s in config.run.train_sizes if float(s) != 1.0]
+    if not sizes:
+        return split
+    group = default_group_column(dataset, config.split.group_column)
+    subsets = {
+        str(seed): training_subsets(split, dataset, sizes, seed=seed, group_column=group)
+        for seed in range(config.run.seeds)
+    }
+    if split.subsets:
+        missing = [
+            (seed, size) for seed, per in subsets.items() for size in per
+            if size not in split.subsets.get(seed, {})
+        ]
+        if not missing:
+            return split
+    return dataclasses.replace(split, subsets=subsets)
 
 
 def _check_features(config, dataset, split) -> None:
@@ -98,7 +128,7 @@ def _check_features(config, dataset, split) -> None:
 
     for name, params in {SHORTCUT[0]: {}, **config.features}.items():
         features.validate(
-            name, dict(params), image_shape=dataset.shape[1:], n_train=len(split.train)
+            name, dict(params), image_shape=dataset.shape[1:], n_train=_smallest_train(split)
         )
 
 
@@ -130,6 +160,7 @@ def prepare(config, *, saved_split=None, progress: bool = True) -> Setup:
             group_column=config.split.group_column,
         )
     check_split(dataset, split)
+    split = with_subsets(config, dataset, split)
     _check_features(config, dataset, split)
     _check_methods(config, dataset, split)
     setup = Setup(dataset, split)

@@ -50,7 +50,7 @@ from ._io import atomic_path, atomic_write, read_json, to_jsonable, write_json
 from .errors import ConfigError, CorruptFileError
 from .outputs import check_output_folder, read_marker, write_marker
 
-__all__ = ["SCHEMA_VERSION", "ResultsStore"]
+__all__ = ["SCHEMA_VERSION", "ResultsStore", "is_subset_record"]
 
 #: Version of the record schema and of the layout above.
 SCHEMA_VERSION = 1
@@ -122,6 +122,11 @@ def _legacy_store(folder: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(config, dict) and "hash" in config and "schema_version" in meta
+
+
+def is_subset_record(record: dict) -> bool:
+    """True for a run of a learning-curve sweep on a training subset (not the whole part)."""
+    return float(record.get("train_size", 1.0)) != 1.0
 
 
 class ResultsStore:
@@ -294,14 +299,17 @@ class ResultsStore:
             return False
         return True
 
-    def records(self) -> list[dict]:
-        """Every finished run's record, its timings merged in under ``timings``."""
+    def records(self, *, sweep: bool = False) -> list[dict]:
+        """Every finished run's record on the whole training part, its timings merged in
+        under ``timings``; with ``sweep``, the runs on a sweep's training subsets too."""
         runs = self.root / "runs"
         if not runs.is_dir():
             return []
         out = []
         for path in sorted(runs.glob("*/record.json")):
             record = read_json(path, what="run record", fix=_FIX)
+            if not sweep and is_subset_record(record):
+                continue
             timings = path.with_name("timings.json")
             if timings.is_file():
                 record["timings"] = read_json(timings, what="run timings", fix=_FIX)
@@ -377,13 +385,13 @@ class ResultsStore:
         shutil.rmtree(self.work_dir(run_id), ignore_errors=True)
 
     def write_index(self) -> Path:
-        """All records as one JSON-lines table, ``records.jsonl`` (timings left out: they
-        stay in each run's ``timings.json``, so reruns write identical bytes)."""
+        """All records (a sweep's too) as one JSON-lines table, ``records.jsonl`` (timings
+        left out: they stay in each run's ``timings.json``, so reruns write identical bytes)."""
         import json
 
         lines = "".join(
             json.dumps({k: v for k, v in r.items() if k != "timings"}, default=to_jsonable) + "\n"
-            for r in self.records()
+            for r in self.records(sweep=True)
         )
         return atomic_write(self.root / "records.jsonl", lines)
 

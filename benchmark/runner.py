@@ -44,41 +44,49 @@ def _data_inputs(config: ExperimentConfig) -> list:
     return [source] if source.exists() else []
 
 
-def _image_data(setup: Setup) -> RunData:
+def _image_data(setup: Setup, train=None) -> RunData:
     ds, split = setup.dataset, setup.split
+    train = split.train if train is None else train
     labels = ds.labels
     return RunData(
         *(
             v
-            for part in (split.train, split.val, split.test)
+            for part in (train, split.val, split.test)
             for v in (_rows_of(ds.images, part), labels[part])
         ),
         classes=setup.classes,
     )
 
 
-def _feature_data(feature, config, setup, store, n_jobs) -> tuple[RunData, float]:
-    """Extract (or read from the cache) one feature set's matrices; save its summary."""
+def _feature_data(feature, config, setup, store, n_jobs, train=None) -> tuple[RunData, float]:
+    """Extract (or read from the cache) one feature set's matrices; save its summary.
+
+    With ``train`` (a training subset of a sweep) an extractor that learns from data
+    (PCA) is refitted on that subset alone; one that does not reuses the whole training
+    part's features, keeping the subset's rows.
+    """
     import features as feature_sets
 
     t0 = time.perf_counter()
     params = dict(config.features.get(feature, {}))
+    split = setup.split
+    refit = train is not None and feature_sets.learns_from_data(feature, params)
     parts, names, fitted = feature_sets.extract(
-        feature, setup.dataset, setup.split, params=params, n_jobs=n_jobs
+        feature,
+        setup.dataset,
+        split.with_train(train) if refit else split,
+        params=params,
+        n_jobs=n_jobs,
     )
-    pca = fitted if hasattr(fitted, "eigen_images_") else getattr(fitted, "pca_", None)
-    if pca is not None and hasattr(pca, "eigen_images_"):
-        store.write_feature_summary(
-            feature,
-            {
-                "explained": pca.explained_variance_ratio_,
-                "eigen": pca.eigen_images_[:8].astype(np.float16),
-            },
-        )
-    labels, split = setup.dataset.labels, setup.split
+    if train is None:
+        _save_feature_summary(store, feature, fitted)
+    elif not refit:
+        parts = {**parts, "train": parts["train"][np.searchsorted(split.train, train)]}
+    labels = setup.dataset.labels
+    train = split.train if train is None else train
     data = RunData(
         parts["train"],
-        labels[split.train],
+        labels[train],
         parts["val"],
         labels[split.val],
         parts["test"],
@@ -89,15 +97,37 @@ def _feature_data(feature, config, setup, store, n_jobs) -> tuple[RunData, float
     return data, time.perf_counter() - t0
 
 
+def _save_feature_summary(store, feature, fitted) -> None:
+    pca = fitted if hasattr(fitted, "eigen_images_") else getattr(fitted, "pca_", None)
+    if pca is not None and hasattr(pca, "eigen_images_"):
+        store.write_feature_summary(
+            feature,
+            {
+                "explained": pca.explained_variance_ratio_,
+                "eigen": pca.eigen_images_[:8].astype(np.float16),
+            },
+        )
+
+
+def _data_key(run) -> tuple:
+    """Runs that share their input data: one feature set on one training (sub)set."""
+    if run.train_size is None:
+        return (run.feature, None, None)
+    return (run.feature, run.train_size, run.seed)
+
+
 def _outcomes(pending, config, setup, store, executor, jobs, progress):
-    """Yield each pending run's outcome: features first (per feature set), images last."""
+    """Yield each pending run's outcome, one input (feature set and training subset) at a
+    time: features first, images last, whole training part before the sweep's subsets."""
     feature_jobs = (os.cpu_count() or 1) if jobs < 0 else max(jobs, 1)
-    for feature in dict.fromkeys(r.feature for r in pending):
-        runs = [r for r in pending if r.feature == feature]
+    for key in dict.fromkeys(_data_key(r) for r in pending):
+        feature, size, seed = key
+        runs = [r for r in pending if _data_key(r) == key]
+        train = None if size is None else setup.split.subset(seed, size)
         if feature == IMAGES:
-            data, features_s = _image_data(setup), None
+            data, features_s = _image_data(setup, train), None
         else:
-            data, features_s = _feature_data(feature, config, setup, store, feature_jobs)
+            data, features_s = _feature_data(feature, config, setup, store, feature_jobs, train)
         todo = []
         for run in runs:
             deep = methods.spec(run.method)["kind"] == "deep"
@@ -126,6 +156,7 @@ def record(store: ResultsStore, setup: Setup, config: ExperimentConfig, outcome:
         "method": run.method,
         "seed": run.seed,
         "shortcut_detector": (run.feature, run.method) == SHORTCUT,
+        **_size_fields(run, split),
         **outcome.info,
     }
     preds = _scores(ds, split.test, proba)
@@ -140,6 +171,14 @@ def record(store: ResultsStore, setup: Setup, config: ExperimentConfig, outcome:
         explanation=outcome.explanation,
         model_from=outcome.model_dir,
     )
+
+
+def _size_fields(run, split) -> dict:
+    """``train_size`` and ``n_train`` of a sweep's run (nothing for an ordinary run, so
+    records of experiments without a sweep are what they were)."""
+    if run.train_size is None:
+        return {"train_size": 1.0, "n_train": len(split.train)} if split.subsets else {}
+    return {"train_size": run.train_size, "n_train": len(split.subset(run.seed, run.train_size))}
 
 
 def _scores(dataset, index, proba) -> pd.DataFrame:
@@ -194,7 +233,7 @@ def run_experiment(
     saved = ResultsStore(root).split_path if state == "resume" else None
     setup = prepare(config, saved_split=saved, progress=progress)
     store = ResultsStore.create(root, config, state)
-    if not store.split_path.is_file():
+    if not store.split_path.is_file() or store.split().subsets != setup.split.subsets:
         store.write_split(setup.split)
     if store.dataset_summary() is None:
         store.write_dataset_summary(*dataset_summary(setup))

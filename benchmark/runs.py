@@ -9,6 +9,7 @@ writes nothing but the run's own work folder, and never looks inside a method.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import methods
+from .splits import size_label
 from .metrics import (
     BINARY_HEADLINE,
     MULTICLASS_HEADLINE,
@@ -32,9 +34,11 @@ __all__ = ["IMAGES", "SHORTCUT", "Job", "Outcome", "Run", "RunData", "execute", 
 IMAGES = "images"
 
 
-def run_id(feature: str, method: str, seed: int) -> str:
-    """The folder name of a run: ``<feature>__<method>__seed<k>``."""
-    return f"{feature.replace('+', '-')}__{method}__seed{seed}"
+def run_id(feature: str, method: str, seed: int, train_size=None) -> str:
+    """The folder name of a run: ``<feature>__<method>__seed<k>``, or
+    ``<feature>__<method>__train<size>__seed<k>`` on a training subset of a sweep."""
+    size = "" if train_size is None else f"__train{size_label(train_size)}"
+    return f"{feature.replace('+', '-')}__{method}{size}__seed{seed}"
 
 
 def _frozen(value):
@@ -47,16 +51,21 @@ def _frozen(value):
 
 @dataclass(frozen=True)
 class Run:
-    """One training of one method on one feature set with one seed (hashable, picklable)."""
+    """One training of one method on one feature set with one seed (hashable, picklable).
+
+    ``train_size`` is ``None`` for the whole training part, else the size of the nested
+    training subset of a learning-curve sweep (see :func:`benchmark.splits.training_subsets`).
+    """
 
     feature: str
     method: str
     params: tuple = ()
     seed: int = 0
+    train_size: float | int | None = None
 
     @property
     def id(self) -> str:
-        return run_id(self.feature, self.method, self.seed)
+        return run_id(self.feature, self.method, self.seed, self.train_size)
 
     def param_dict(self) -> dict:
         """The method's parameters (nested tables come back as sorted pairs)."""
@@ -80,7 +89,10 @@ def plan(config) -> list[Run]:
     """Every run of ``config``: methods on features (each feature set) or images, per seed.
 
     Methods that take features come first, grouped by feature set; methods that take
-    images follow.  The shortcut detector (:data:`SHORTCUT`) is always among them.
+    images follow.  The shortcut detector (:data:`SHORTCUT`) is always among them.  With
+    ``[run] train_sizes`` every run but the shortcut detector's is repeated on each
+    smaller training subset, smallest last (after the whole-training-part runs that the
+    comparison table needs).
     """
     seeds = range(config.run.seeds)
     on_features, on_images = [], []
@@ -98,7 +110,12 @@ def plan(config) -> list[Run]:
     feature, method = SHORTCUT
     if not any((r.feature, r.method) == SHORTCUT for r in runs):
         runs += [Run(feature, method, (), s) for s in seeds]
-    return runs + on_images
+    full = runs + on_images
+    subsets = [s for s in config.run.train_sizes if float(s) != 1.0]
+    swept = [r for r in full if (r.feature, r.method) != SHORTCUT]
+    for size in sorted(subsets, key=float, reverse=True):
+        full += [dataclasses.replace(r, train_size=size) for r in swept]
+    return full
 
 
 @dataclass(frozen=True)

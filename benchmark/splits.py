@@ -20,7 +20,16 @@ from .datasets.container import Dataset
 from .errors import ConfigError, DataFormatError, MissingPathError, SplitMismatchError
 from .outputs import check_output_file, json_with_keys
 
-__all__ = ["Split", "groups_cross_parts", "kfold", "make_split", "predefined", "train_val_test"]
+__all__ = [
+    "Split",
+    "groups_cross_parts",
+    "kfold",
+    "make_split",
+    "predefined",
+    "size_label",
+    "train_val_test",
+    "training_subsets",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +70,7 @@ class Split:
     dataset: str
     fractions: dict = field(default_factory=dict)
     ids: dict = field(default_factory=dict)
+    subsets: dict = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -72,6 +82,27 @@ class Split:
 
     def sizes(self) -> dict[str, int]:
         return {p: int(len(getattr(self, p))) for p in PARTS}
+
+    def with_train(self, train) -> Split:
+        """The same split with training part ``train`` (a subset of it); val and test kept."""
+        from dataclasses import replace
+
+        train = np.asarray(train, dtype=np.int64)
+        if not np.isin(train, self.train).all():
+            msg = "a training subset must lie inside the split's training part"
+            raise ValueError(msg)
+        return replace(self, train=np.sort(train), subsets={})
+
+    def subset(self, seed: int, size) -> np.ndarray:
+        """The saved training subset of ``size`` (a label of :func:`size_label`) for ``seed``."""
+        try:
+            return np.asarray(self.subsets[str(seed)][size_label(size)], dtype=np.int64)
+        except KeyError:
+            msg = (
+                f"the saved split has no training subset of size {size_label(size)} for seed "
+                f"{seed}; run the experiment again with --force to draw it"
+            )
+            raise SplitMismatchError(msg) from None
 
     def parts(self, dataset: Dataset) -> dict[str, Dataset]:
         """The three parts as datasets (after checking the split belongs to ``dataset``)."""
@@ -99,6 +130,7 @@ class Split:
             "fractions": self.fractions,
             **{p: getattr(self, p).tolist() for p in PARTS},
             "ids": self.ids,
+            **({"subsets": self.subsets} if self.subsets else {}),
         }
 
     def save(self, path, *, overwrite: bool = False) -> Path:
@@ -128,6 +160,10 @@ class Split:
                 dataset=d["dataset"],
                 fractions=d.get("fractions", {}),
                 ids=d.get("ids", {}),
+                subsets={
+                    str(seed): {str(k): [int(i) for i in v] for k, v in sizes.items()}
+                    for seed, sizes in d.get("subsets", {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"{path}: not a split file written by astrobench ({exc!r})"
@@ -250,6 +286,76 @@ def train_val_test(
     return _split(dataset, train, val, test, seed=seed, method="stratified", fractions=fractions)
 
 
+def size_label(size) -> str:
+    """The name of a training-set size: ``"0.25"`` (a fraction) or ``"500"`` (a count)."""
+    value = float(size)
+    if value > 1:
+        return str(int(round(value)))
+    return f"{value:g}"
+
+
+def subset_count(size, n_train: int) -> int:
+    """Samples in a training subset of ``size`` (fraction of ``n_train`` or a count)."""
+    value = float(size)
+    n = int(round(value * n_train)) if value <= 1 else int(round(value))
+    return min(max(n, 1), n_train)
+
+
+def _class_order(members: np.ndarray, rng) -> np.ndarray:
+    return members[rng.permutation(len(members))]
+
+
+def training_subsets(
+    split: Split, dataset: Dataset, sizes, *, seed: int, group_column: str | None = None
+) -> dict[str, list[int]]:
+    """Nested, stratified training subsets of ``split.train``, one per size, for one seed.
+
+    Each class's training samples (or, with ``group_column``, its groups: whole groups
+    only, a group counted under its most common class) are put in one seeded random
+    order; a subset takes the first ``size`` share of every class.  So every smaller
+    subset lies inside every larger one, class proportions are kept (to within one
+    sample or group per class), every class keeps at least two samples (or groups), and the
+    validation and test parts are never touched.
+
+    Returns
+    -------
+    dict of str to list of int
+        ``{size_label(size): sorted dataset row indices}``.
+    """
+    labels = dataset.labels[split.train]
+    rng = np.random.default_rng([int(split.seed), int(seed), 20151])
+    if group_column:
+        groups = _group_values(dataset, group_column)[split.train]
+        names, inverse = np.unique(groups, return_inverse=True)
+        majority = np.array(
+            [np.bincount(labels[inverse == g]).argmax() for g in range(len(names))]
+        )
+        units = [
+            [np.flatnonzero(inverse == g) for g in _class_order(np.flatnonzero(majority == k), rng)]
+            for k in np.unique(majority)
+        ]
+    else:
+        units = [
+            [np.array([i]) for i in _class_order(np.flatnonzero(labels == k), rng)]
+            for k in np.unique(labels)
+        ]
+    out = {}
+    n_train = len(split.train)
+    for size in sorted(sizes, key=lambda s: subset_count(s, n_train)):
+        share = subset_count(size, n_train) / n_train
+        rows = []
+        for members in units:
+            n_members = sum(len(m) for m in members)
+            want, taken = max(min(2, n_members), int(round(share * n_members))), 0
+            for unit in members:
+                if taken >= want:
+                    break
+                rows.append(unit)
+                taken += len(unit)
+        out[size_label(size)] = np.sort(split.train[np.concatenate(rows)]).tolist()
+    return out
+
+
 def groups_cross_parts(split: Split, dataset: Dataset, group_column: str) -> list[str]:
     """Groups with samples in more than one part (empty for a grouped split)."""
     groups = _group_values(dataset, group_column)
@@ -322,15 +428,21 @@ def predefined(dataset: Dataset, *, seed: int = 0, val_size: float = 0.30) -> Sp
     return _split(dataset, train, val, test, seed=seed, method="predefined", fractions=fractions)
 
 
+def default_group_column(dataset: Dataset, group_column=None) -> str | None:
+    """``group_column``, or the loader's (``ztf-alerts``: ``objectId``) when it is ``None``."""
+    if group_column is None:
+        group_column = dataset.provenance.get("group_column")
+    return group_column or None
+
+
 def make_split(dataset: Dataset, *, seed: int = 0, group_column=None, **fractions) -> Split:
     """The predefined split when the dataset has one, else a stratified one.
 
     ``group_column`` defaults to the column the loader names (``ztf-alerts``:
     ``objectId``); ``""`` turns grouping off.
     """
-    if group_column is None:
-        group_column = dataset.provenance.get("group_column")
+    group_column = default_group_column(dataset, group_column)
     if dataset.predefined_split is not None:
         fractions.pop("test_size", None)
         return predefined(dataset, seed=seed, **fractions)
-    return train_val_test(dataset, seed=seed, group_column=group_column or None, **fractions)
+    return train_val_test(dataset, seed=seed, group_column=group_column, **fractions)

@@ -12,7 +12,7 @@ import logging
 from benchmark._registry import Registry
 from benchmark.errors import ConfigError
 
-__all__ = ["FEATURES", "available", "extract", "get", "validate"]
+__all__ = ["FEATURES", "available", "extract", "get", "learns_from_data", "validate"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,12 @@ def get(name: str, **params):
         For a parameter the extractor does not take.
     """
     return FEATURES.create(name, **params)
+
+
+def learns_from_data(name: str, params=None) -> bool:
+    """Whether feature set ``name`` learns anything from its training images (PCA does;
+    pixels, hand-crafted features and trivial statistics do not)."""
+    return bool(getattr(get(name, **dict(params or {})), "learns_from_data", True))
 
 
 def validate(name: str, params: dict, *, image_shape, n_train: int) -> None:

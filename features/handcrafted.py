@@ -313,6 +313,9 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
     progress : bool
     """
 
+    #: ``fit`` only records shapes and names: nothing is learnt from the training images.
+    learns_from_data = False
+
     def __init__(
         self,
         channel_names=None,

@@ -24,6 +24,9 @@ class PixelFeatures(TransformerMixin, BaseEstimator):
         Images read at a time (lazy datasets are streamed).
     """
 
+    #: ``fit`` only records shapes and names: nothing is learnt from the training images.
+    learns_from_data = False
+
     def __init__(self, downsample: int = 1, batch_size: int = 1024):
         self.downsample = downsample
         self.batch_size = batch_size

@@ -47,6 +47,9 @@ class TrivialFeatures(TransformerMixin, BaseEstimator):
         Images read at a time (lazy datasets are streamed).
     """
 
+    #: ``fit`` only records shapes and names: nothing is learnt from the training images.
+    learns_from_data = False
+
     def __init__(self, border: int | None = None, channel_names=None, batch_size: int = 1024):
         self.border = border
         self.channel_names = channel_names
