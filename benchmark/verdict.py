@@ -24,7 +24,7 @@ import pandas as pd
 from .metrics import _binary_bootstrap, mcnemar
 from .runs import SHORTCUT
 
-__all__ = ["SHORTCUT", "Analysis", "analyse", "format_p", "paired_bootstrap_test"]
+__all__ = ["SHORTCUT", "Analysis", "analyse", "format_p", "headline", "paired_bootstrap_test"]
 
 #: The detector warns when it comes this close to the best method's metric.
 SHORTCUT_MARGIN = 0.05
@@ -216,6 +216,7 @@ class Analysis:
     verdict: str = ""
     shortcut: str = ""
     critical_difference: dict | None = None
+    summary: dict = field(default_factory=dict)
 
     def row(self, feature: str, method: str) -> dict | None:
         """The comparison of one row with the best (``None`` for the best itself)."""
@@ -252,12 +253,58 @@ def _verdict_text(a: Analysis) -> str:
         outcome = "the CNN is better" if diff > 0 else "the classical method is better"
     limited = " (budget-limited: more training might change this)" if a.deep.budget_limited else ""
     p = _p_phrase(row["p_value"], row["p_floor"], a.n_boot)
+    a.summary = {
+        "metric": name,
+        "classical": a.classical.label,
+        "deep": a.deep.label,
+        "difference": diff,
+        "lo": lo,
+        "hi": hi,
+        "p": p,
+        "p_holm": format_p(row["p_holm"]),
+        "outcome": outcome,
+        "winner": "deep"
+        if outcome == "the CNN is better"
+        else "classical"
+        if outcome == "the classical method is better"
+        else None,
+        "budget_limited": a.deep.budget_limited,
+    }
     return (
         f"Best classical: {a.classical.label}; best CNN: {a.deep.label}{limited}; both chosen "
         f"on validation {name}. On the test set the CNN's {name} minus the classical one is "
         f"{diff:+.4f} [{lo:+.4f}, {hi:+.4f}], paired bootstrap p {p} (Holm-corrected over "
         f"{m} comparisons: {format_p(row['p_holm'])}): {outcome}."
     )
+
+
+def headline(a: Analysis) -> str:
+    """The verdict in one plain sentence (the first line of the report)."""
+    s = a.summary
+    if not s:
+        return a.verdict
+    gap = abs(s["difference"])
+    between = f"{min(abs(s['lo']), abs(s['hi'])):.4f} to {max(abs(s['lo']), abs(s['hi'])):.4f}"
+    if s["winner"] == "classical":
+        text = (
+            f"Classical wins here: {s['classical']} beats the best CNN ({s['deep']}) by "
+            f"{gap:.4f} {s['metric']} (95% CI {between}; Holm-corrected p {s['p_holm']})."
+        )
+    elif s["winner"] == "deep":
+        text = (
+            f"The CNN wins here: {s['deep']} beats the best classical method "
+            f"({s['classical']}) by {gap:.4f} {s['metric']} (95% CI {between}; "
+            f"Holm-corrected p {s['p_holm']})."
+        )
+    else:
+        text = (
+            f"No clear winner: the best CNN ({s['deep']}) and the best classical method "
+            f"({s['classical']}) differ by {s['difference']:+.4f} {s['metric']} "
+            f"[{s['lo']:+.4f}, {s['hi']:+.4f}] ({s['outcome']})."
+        )
+    if s["budget_limited"]:
+        text += " The CNN was budget-limited."
+    return text
 
 
 def _shortcut_text(groups, best) -> str:

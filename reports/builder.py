@@ -23,7 +23,8 @@ from benchmark.metrics import roc_points
 from benchmark.outputs import check_output_folder, read_marker, write_marker
 from benchmark.results import ResultsStore
 from benchmark.tables import LABELS, comparison_table, table_notes
-from benchmark.verdict import analyse, format_p
+from benchmark.curves import learning_curves
+from benchmark.verdict import analyse, format_p, headline
 
 from . import figures
 from ._common import env, fmt
@@ -50,10 +51,13 @@ def _table_context(table, page_of, analysis):
             metric = next((m for m in metrics if LABELS[m] == name), None)
             value = row.get(metric) if metric else None
             value = None if value is None or pd.isna(value) else float(value)
+            main, sep, ci = str(text).partition(" [")
             cell = {
-                "text": text,
+                "text": main if metric and sep else text,
+                "ci": f"[{ci}" if metric and sep else "",
                 "value": value,
                 "best": is_ours and metric and value == best.get(metric),
+                "wrap": name == "Method",
             }
             if name == "Method" and is_ours:
                 cell["link"] = page_of.get((row["feature"], row["method"]))
@@ -214,6 +218,45 @@ def _comparisons(analysis, folder) -> dict | None:
     return {"best": analysis.best.label, "metric": name, "rows": rows, "cd_fig": fig}
 
 
+def _sweep(store, folder) -> dict | None:
+    """The learning-curve figure and the crossover, when the experiment ran a sweep."""
+    lc = learning_curves(store)
+    if lc is None:
+        return None
+    name = "AUC" if lc.metric == "auc" else "macro-F1"
+    fig = figures.learning_curves(
+        lc.curves,
+        lc.metric,
+        lc.crossover,
+        f"test {name} against training-set size (95% bootstrap bands; † budget-limited)",
+        folder,
+        "learning-curves.png",
+    )
+    rows = [
+        {
+            "n_train": f"{r['n_train']:,}",
+            "classical": r["classical"] or "—",
+            "deep": r["deep"] or "—",
+            "difference": (
+                f"{r['difference']:+.4f} [{r['lo']:+.4f}, {r['hi']:+.4f}]"
+                if "difference" in r
+                else "—"
+            ),
+            "p_holm": format_p(r["p_holm"]) if "p_holm" in r else "—",
+        }
+        for r in lc.crossover.rows
+    ]
+    return {"fig": fig, "crossover": lc.crossover.text, "rows": rows, "metric": name}
+
+
+def nav_groups(page_of: dict) -> list:
+    """The method pages grouped by feature set, for the navigation."""
+    groups: dict[str, list] = {}
+    for (feature, method), page in sorted(page_of.items()):
+        groups.setdefault(feature, []).append({"page": page, "label": method})
+    return [{"feature": f, "pages": pages} for f, pages in groups.items()]
+
+
 def _feature_figs(store, folder) -> list:
     out = []
     for name, f in store.feature_summaries().items():
@@ -242,7 +285,12 @@ def _write_index(store, records, folder, page_of, nav) -> None:
     table = comparison_table(records, store.config().get("published"), analysis=analysis)
     ctx = {**_overview(store, records, folder), "nav": nav}
     ctx["table"] = _table_context(table, page_of, analysis)
-    ctx["verdict"] = {"text": analysis.verdict, "shortcut": analysis.shortcut}
+    ctx["verdict"] = {
+        "headline": headline(analysis),
+        "text": analysis.verdict,
+        "shortcut": analysis.shortcut,
+    }
+    ctx["sweep"] = _sweep(store, folder)
     preds = {r["run_id"]: store.predictions(r["run_id"]) for r in records}
     seed0 = [r for r in records if r["seed"] == 0]
     if binary:
@@ -310,7 +358,7 @@ def build_report(results_dir, out=None, *, jobs: int = -1) -> Path:
         page_of = {}
         for r in records:
             page_of.setdefault((r["feature"], r["method"]), f"run-{r['run_id']}.html")
-        nav = [{"page": p, "label": f"{m} · {f}"} for (f, m), p in sorted(page_of.items())]
+        nav = nav_groups(page_of)
         _write_index(store, records, staging, page_of, nav)
         classes, binary = records[0]["classes"], len(records[0]["classes"]) == 2
         pages = [  # absolute paths: pool workers may have started in another working folder

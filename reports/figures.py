@@ -15,6 +15,7 @@ __all__ = [
     "eigen_images",
     "gallery",
     "importances",
+    "learning_curves",
     "pr_curves",
     "roc_curves",
     "scree",
@@ -66,6 +67,38 @@ def roc_curves(curves: list, title: str, folder: Path, name: str) -> str:
     ax.set_ylabel("true positive rate (recall)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, folder, name)
+
+
+def learning_curves(curves: list, metric: str, crossover, title, folder: Path, name: str) -> str:
+    """Test metric against training-set size (log axis), one line per method with its 95%
+    band; classical methods solid with circles (blues/greens), CNNs dashed with squares
+    (reds/oranges); the crossover, when there is one, as a vertical line."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.2, 4.0))
+    cool = plt.get_cmap("winter")
+    warm = plt.get_cmap("autumn")
+    classical = [c for c in curves if c["kind"] != "deep" and len(c["points"]) > 1]
+    deep = [c for c in curves if c["kind"] == "deep" and len(c["points"]) > 1]
+    for group, cmap, style, marker in ((classical, cool, "-", "o"), (deep, warm, "--", "s")):
+        for i, c in enumerate(group):
+            colour = cmap(i / max(len(group) - 1, 1) * 0.8)
+            pts = sorted(c["points"], key=lambda p: p["n_train"])
+            x = [p["n_train"] for p in pts]
+            tag = " †" if any(p["budget_limited"] for p in pts) else ""
+            ax.plot(x, [p["value"] for p in pts], style, marker=marker, ms=4, lw=1.4,
+                    color=colour, label=f"{c['label']}{tag}")
+            ax.fill_between(x, [p["lo"] for p in pts], [p["hi"] for p in pts],
+                            color=colour, alpha=0.15, lw=0)
+    if crossover is not None and crossover.n_train is not None:
+        ax.axvline(crossover.n_train, color="k", ls=":", lw=1,
+                   label=f"crossover ({crossover.n_train:,})")
+    ax.set_xscale("log")
+    ax.set_xlabel("training images (log scale)")
+    ax.set_ylabel(f"test {'AUC' if metric == 'auc' else 'macro-F1'}")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _save(fig, folder, name)
 
 
