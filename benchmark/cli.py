@@ -196,8 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the results already in --out with new ones"
     )
     report = sub.add_parser("report", help="rebuild the HTML report of a results folder")
-    report.add_argument("results", help="results folder")
-    report.add_argument("-o", "--output", help="report folder (default: RESULTS/report)")
+    report.add_argument(
+        "results",
+        help="results folder, or a folder of them (then a landing page over the experiments)",
+    )
+    report.add_argument(
+        "-o",
+        "--output",
+        help="report folder (default: RESULTS/report); for a folder of experiments, the "
+        "landing page's file (default: RESULTS/index.html)",
+    )
     _data_parser(sub)
     return parser
 
@@ -438,7 +446,14 @@ def write_tables(store) -> str:
 def _cmd_report(args) -> int:
     from reports import build_report
 
-    print(f"wrote {build_report(args.results, args.output)}")
+    from .results import ResultsStore
+
+    if ResultsStore(args.results).is_store() or not Path(args.results).is_dir():
+        print(f"wrote {build_report(args.results, args.output)}")
+        return 0
+    from reports.landing import build_landing
+
+    print(f"wrote {build_landing(args.results, args.output)}")
     return 0
 
 
