@@ -1,6 +1,11 @@
 """astrobench: classical feature-based classifiers versus CNNs on astronomical images.
 
 The harness package: datasets, simulation, splits, metrics, runner, results and tables.
+In Python (a notebook, a broker)::
+
+    from benchmark import run, load
+    res = run("du-buisson-2015", quick=True)
+    res.table(), res.records(), res.verdict, res.crossover
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -10,4 +15,14 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["Results", "__version__", "load", "run"]
+
+
+def __getattr__(name):
+    """``run``, ``load`` and ``Results`` (:mod:`benchmark.api`), imported on first use so
+    that ``import benchmark`` stays light."""
+    if name in ("run", "load", "Results"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'benchmark' has no attribute {name!r}")

@@ -414,33 +414,11 @@ def _cmd_run(args) -> int:
         progress=not args.quiet,
         inputs=[experiment_file] if experiment_file.is_file() else [],
     )
+    from .api import write_tables
+
     print(write_tables(store))
     print(f"\nresults: {store.root}\nreport:  {build_report(store.root)}")
     return 0
-
-
-def write_tables(store) -> str:
-    """The comparison table with its statistics: ``table.csv`` and ``table.md`` into the
-    store; returns the text for the terminal."""
-    from .curves import learning_curves, render_curves
-    from .tables import comparison_table, render_markdown, render_text
-    from .verdict import analyse
-
-    config = store.config()
-    records = store.records()
-    analysis = analyse(store, records)
-    table = comparison_table(records, published=config.get("published"), analysis=analysis)
-    title = config["name"] + (f": {config['description']}" if config.get("description") else "")
-    # wall-clock seconds stay out of table.csv (they live in each run's timings.json), so
-    # that the same experiment run twice writes byte-identical tables
-    csv_text = table.drop(columns=["fit_s"], errors="ignore").to_csv(index=False)
-    markdown, text = render_markdown(table, title, analysis), render_text(table, title, analysis)
-    curves = learning_curves(store)
-    if curves is not None:
-        markdown += "\n" + render_curves(curves, markdown=True)
-        text += "\n\n" + render_curves(curves)
-    store.write_tables(csv_text, markdown)
-    return text
 
 
 def _cmd_report(args) -> int:

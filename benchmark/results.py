@@ -50,7 +50,7 @@ from ._io import atomic_path, atomic_write, read_json, to_jsonable, write_json
 from .errors import ConfigError, CorruptFileError
 from .outputs import check_output_folder, read_marker, write_marker
 
-__all__ = ["SCHEMA_VERSION", "ResultsStore", "is_subset_record"]
+__all__ = ["SCHEMA_VERSION", "ResultsStore", "is_subset_record", "load"]
 
 #: Version of the record schema and of the layout above.
 SCHEMA_VERSION = 1
@@ -122,6 +122,14 @@ def _legacy_store(folder: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(config, dict) and "hash" in config and "schema_version" in meta
+
+
+def load(root):
+    """The results of a finished experiment (:class:`benchmark.api.Results`): ``.table()``,
+    ``.records()``, ``.verdict``, ``.crossover``."""
+    from .api import Results
+
+    return Results(root)
 
 
 def is_subset_record(record: dict) -> bool:
