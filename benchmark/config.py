@@ -456,7 +456,8 @@ def _apply_sweep(table: dict, quick: bool, where: str) -> dict:
     """``table`` turned into its learning-curve experiment by the ``[sweep]`` profile.
 
     ``[sweep]`` may give ``train_sizes`` (and ``quick_train_sizes`` for ``--quick``) and
-    ``methods`` / ``features``: lists of the experiment's names that the sweep keeps.
+    ``methods`` / ``features``: the experiment's names that the sweep keeps, as a list or
+    as a table whose entries override those methods' (feature sets') parameters.
     """
     profile = table.get("sweep", {})
     _check_keys(profile, ("train_sizes", "quick_train_sizes", "methods", "features"), "[sweep]")
@@ -468,14 +469,21 @@ def _apply_sweep(table: dict, quick: bool, where: str) -> dict:
         if part not in profile:
             continue
         keep = profile[part]
-        if isinstance(keep, str) or not all(isinstance(m, str) for m in keep):
-            msg = f"{where}: [sweep].{part} must be a list of names from [{part}]"
+        overrides = keep if isinstance(keep, dict) else {}
+        if not isinstance(keep, dict) and (
+            isinstance(keep, str) or not all(isinstance(m, str) for m in keep)
+        ):
+            msg = f"{where}: [sweep].{part} must be a list of names from [{part}] or a table"
             raise ConfigError(msg)
         missing = [m for m in keep if m not in table.get(part, {})]
         if missing:
             msg = f"{where}: [sweep].{part} names {missing[0]!r}, not in [{part}]"
             raise ConfigError(msg)
-        table[part] = {k: v for k, v in table[part].items() if k in keep}
+        table[part] = {
+            k: _merge(dict(v), dict(overrides.get(k, {})))
+            for k, v in table[part].items()
+            if k in keep
+        }
     table["name"] = f"{table.get('name')}-sweep"
     return table
 
