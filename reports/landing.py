@@ -108,8 +108,8 @@ def build_landing(folder, out=None) -> Path:
     stores = result_folders(folder)
     if not stores:
         msg = (
-            f"{folder}: neither a results folder nor a folder of them; give a folder written "
-            f"by `python -m benchmark run` (or one that holds several)"
+            f"{folder}: no results found: neither a results folder nor a folder of them; give "
+            f"a folder written by `python -m benchmark run` (or one that holds several)"
         )
         raise MissingPathError(msg)
     out = Path(out) if out else folder / "index.html"

@@ -212,6 +212,10 @@ CASES = [
     C("report-into-a-user-folder", R, "report results/tiny -o mine", 2, "not written by astrobench"),  # noqa: E501
     C("report-into-its-results", R, "report results/tiny -o results/tiny", 2, "holds the input"),
     C("report-of-no-results", S, "report mine", 2, "no results found"),
+    C("landing-over-a-user-page", _with(R, _write("results/index.html", "<p>mine</p>")), "report results", 2, "was not written by astrobench"),  # noqa: E501
+    C("train-sizes-not-numbers", S, "run exp.toml --train-sizes a,b", 2, "--train-sizes"),
+    C("train-sizes-out-of-range", S, "run exp.toml --train-sizes 0.1,3.5", 2, "is not a training-set size"),  # noqa: E501
+    C("train-sizes-in-the-config", _with(S, _write("sweep.toml", EXPERIMENT.format(**DEFAULTS) + "train_sizes = [0]\n")), "run sweep.toml", 2, "train_sizes: 0 is not"),  # noqa: E501
     C("gallery-onto-a-file", S, "data gallery data/tiny.h5 -o pic.png", 2, "already exists"),
     C("gallery-force-onto-a-user-file", S, "data gallery data/tiny.h5 -o pic.png --force", 2, "not written by astrobench"),  # noqa: E501
     C("prepare-onto-a-file", _with(S, lambda w: examples.write_galaxy10(w / "g10.h5", n=4)), "data prepare data/tiny.h5 -o g10.h5", 2, "already exists"),  # noqa: E501
