@@ -72,7 +72,9 @@ def _positive_int(text: str) -> int:
 def _sizes(text: str) -> list:
     values = _parse_value(text)
     values = values if isinstance(values, list) else [values]
-    if not values or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+    if not values or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    ):
         msg = f"expects comma-separated numbers such as 0.1,0.5,1, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return values

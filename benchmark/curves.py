@@ -147,9 +147,7 @@ def _crossover_text(c: Crossover) -> str:
         return "No crossover: the sweep needs a CNN and a classical method at every size."
     lo, hi = c.interval or (None, None)
     if lo is None:
-        spread = (
-            f"in {c.beyond_share:.0%} of bootstrap resamples the CNN is above at no size"
-        )
+        spread = f"in {c.beyond_share:.0%} of bootstrap resamples the CNN is above at no size"
     elif hi is None:
         spread = f"bootstrap 95% range of the crossover: {lo:,} images to beyond the largest size"
     else:

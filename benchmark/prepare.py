@@ -113,7 +113,9 @@ def with_subsets(config, dataset, split: Split) -> Split:
     }
     if split.subsets:
         missing = [
-            (seed, size) for seed, per in subsets.items() for size in per
+            (seed, size)
+            for seed, per in subsets.items()
+            for size in per
             if size not in split.subsets.get(seed, {})
         ]
         if not missing:

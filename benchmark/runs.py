@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from . import methods
-from .splits import size_label
 from .metrics import (
     BINARY_HEADLINE,
     MULTICLASS_HEADLINE,
@@ -27,6 +26,7 @@ from .metrics import (
     choose_threshold,
     multiclass_metrics,
 )
+from .splits import size_label
 
 __all__ = ["IMAGES", "SHORTCUT", "Job", "Outcome", "Run", "RunData", "execute", "plan", "run_id"]
 

@@ -327,9 +327,7 @@ def training_subsets(
     if group_column:
         groups = _group_values(dataset, group_column)[split.train]
         names, inverse = np.unique(groups, return_inverse=True)
-        majority = np.array(
-            [np.bincount(labels[inverse == g]).argmax() for g in range(len(names))]
-        )
+        majority = np.array([np.bincount(labels[inverse == g]).argmax() for g in range(len(names))])
         units = [
             [np.flatnonzero(inverse == g) for g in _class_order(np.flatnonzero(majority == k), rng)]
             for k in np.unique(majority)

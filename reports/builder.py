@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.curves import learning_curves
 from benchmark.errors import MissingPathError
 from benchmark.metrics import roc_points
 from benchmark.outputs import check_output_folder, read_marker, write_marker
 from benchmark.results import ResultsStore
 from benchmark.tables import LABELS, comparison_table, table_notes
-from benchmark.curves import learning_curves
 from benchmark.verdict import analyse, format_p, headline
 
 from . import figures

@@ -86,13 +86,23 @@ def learning_curves(curves: list, metric: str, crossover, title, folder: Path, n
             pts = sorted(c["points"], key=lambda p: p["n_train"])
             x = [p["n_train"] for p in pts]
             tag = " †" if any(p["budget_limited"] for p in pts) else ""
-            ax.plot(x, [p["value"] for p in pts], style, marker=marker, ms=4, lw=1.4,
-                    color=colour, label=f"{c['label']}{tag}")
-            ax.fill_between(x, [p["lo"] for p in pts], [p["hi"] for p in pts],
-                            color=colour, alpha=0.15, lw=0)
+            ax.plot(
+                x,
+                [p["value"] for p in pts],
+                style,
+                marker=marker,
+                ms=4,
+                lw=1.4,
+                color=colour,
+                label=f"{c['label']}{tag}",
+            )
+            ax.fill_between(
+                x, [p["lo"] for p in pts], [p["hi"] for p in pts], color=colour, alpha=0.15, lw=0
+            )
     if crossover is not None and crossover.n_train is not None:
-        ax.axvline(crossover.n_train, color="k", ls=":", lw=1,
-                   label=f"crossover ({crossover.n_train:,})")
+        ax.axvline(
+            crossover.n_train, color="k", ls=":", lw=1, label=f"crossover ({crossover.n_train:,})"
+        )
     ax.set_xscale("log")
     ax.set_xlabel("training images (log scale)")
     ax.set_ylabel(f"test {'AUC' if metric == 'auc' else 'macro-F1'}")

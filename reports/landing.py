@@ -124,8 +124,11 @@ def build_landing(folder, out=None) -> Path:
     html = (
         env()
         .get_template("landing.html.j2")
-        .render(title=f"astrobench experiments in {folder.resolve().name}", rows=rows,
-                generator=GENERATOR)
+        .render(
+            title=f"astrobench experiments in {folder.resolve().name}",
+            rows=rows,
+            generator=GENERATOR,
+        )
     )
     atomic_write(out, html)
     log.info("landing page of %d experiments written to %s", len(rows), out)

@@ -103,9 +103,7 @@ def test_split_saves_and_reads_back_its_subsets(tmp_path):
     split = train_val_test(ds, seed=0)
     import dataclasses
 
-    split = dataclasses.replace(
-        split, subsets={"0": training_subsets(split, ds, [0.2], seed=0)}
-    )
+    split = dataclasses.replace(split, subsets={"0": training_subsets(split, ds, [0.2], seed=0)})
     split.save(tmp_path / "split.json")
     back = Split.load(tmp_path / "split.json", ds)
     np.testing.assert_array_equal(back.subset(0, 0.2), split.subset(0, 0.2))
@@ -270,8 +268,12 @@ def _fake_sweep(root, cnn_gain_by_size):
     def scores(labels, separation):
         s = 1 / (1 + np.exp(-(separation * (labels - 0.5) * 2 + rng.normal(0, 1, len(labels)))))
         return pd.DataFrame(
-            {"id": [f"s{i}" for i in range(len(labels))], "y_true": labels,
-             "score_0": 1 - s, "score_1": s}
+            {
+                "id": [f"s{i}" for i in range(len(labels))],
+                "y_true": labels,
+                "score_0": 1 - s,
+                "score_1": s,
+            }
         )
 
     for (size, n_train), gain in zip(sizes, cnn_gain_by_size):
@@ -280,9 +282,17 @@ def _fake_sweep(root, cnn_gain_by_size):
             suffix = "" if size == 1.0 else f"__train{size:g}"
             run_id = f"{feature}__{method}{suffix}__seed0"
             record = {
-                "run_id": run_id, "feature": feature, "method": method, "kind": kind,
-                "seed": 0, "classes": ["bogus", "real"], "sizes": {"train": 1000, "test": n_test},
-                "train_size": size, "n_train": n_train, "metrics": {}, "dataset": "fake",
+                "run_id": run_id,
+                "feature": feature,
+                "method": method,
+                "kind": kind,
+                "seed": 0,
+                "classes": ["bogus", "real"],
+                "sizes": {"train": 1000, "test": n_test},
+                "train_size": size,
+                "n_train": n_train,
+                "metrics": {},
+                "dataset": "fake",
             }
             store.write_run(
                 run_id, record, scores(y, separation), val_predictions=scores(yv, separation)
@@ -345,3 +355,19 @@ def test_python_api_runs_a_sweep_and_loads_it_back(tmp_path):
     assert load(tmp_path / "res").crossover.text == res.crossover.text
     text = (tmp_path / "res" / "table.md").read_text()
     assert "Learning curves" in text and "Crossover" in text
+
+
+@pytest.mark.slow
+def test_quick_sweep_of_the_default_preset_end_to_end(tmp_path, capsys):
+    pytest.importorskip("keras")
+    out = tmp_path / "sweep"
+    assert main(["-q", "run", "--sweep", "--quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    store = ResultsStore(out)
+    every, full = store.records(sweep=True), store.records()
+    # xgboost, logreg, knn on pca+handcrafted and negm2021, at 25% and 100%, + shortcut check
+    assert len(full) == 5 and len(every) == 9
+    assert {r.get("train_size") for r in every} == {0.25, 1.0}
+    assert "Learning curves" in printed and "Crossover:" in printed
+    assert (out / "report" / "learning-curves.png").is_file()
+    assert "When does a CNN pay off?" in (out / "report" / "index.html").read_text()

@@ -110,7 +110,7 @@ def test_report_leads_with_the_answer(sweep_results):
     assert html.index("learning-curves.png") < html.index('id="overview"')
     assert "Learning curves and the crossover" in html
     # method pages grouped by feature set in the navigation; sweep runs get no page
-    assert '<span class="group"><b>pca</b>' in html and '<b>images</b>' in html
+    assert '<span class="group"><b>pca</b>' in html and "<b>images</b>" in html
     assert not list(index.parent.glob("run-*train*.html"))
 
 
@@ -121,7 +121,7 @@ def test_report_files_values_and_links(results):
     assert "tiny report test" in html and "sim-sdss-sn (simulated)" in html
     # the table shows each run's metrics as stored, with its CI
     for r in results.records():
-        auc = f"{r['metrics']['auc']:.3f}<span class=\"ci\">[{r['ci']['auc'][0]:.3f}, "
+        auc = f'{r["metrics"]["auc"]:.3f}<span class="ci">[{r["ci"]["auc"][0]:.3f}, '
         assert auc + f"{r['ci']['auc'][1]:.3f}]</span>" in html
     assert "Random forest (RF)" in html and "3541 / 342 / 259 / 2732" in html
     assert "our numbers are on simulated data" in html
@@ -235,8 +235,13 @@ def test_sweep_report_first_screen_in_a_headless_browser(sweep_results, tmp_path
     shot = Path("screenshots")
     shot.mkdir(exist_ok=True)
     subprocess.run(
-        [browser, *flags, "--window-size=1280,800",
-         f"--screenshot={shot.resolve() / 'report-first-screen.png'}", index.as_uri()],
+        [
+            browser,
+            *flags,
+            "--window-size=1280,800",
+            f"--screenshot={shot.resolve() / 'report-first-screen.png'}",
+            index.as_uri(),
+        ],
         capture_output=True,
         timeout=120,
     )
