@@ -194,6 +194,40 @@ def _chromium():
     return shutil.which("chromium")
 
 
+def _flags(tmp_path) -> list:
+    """Headless Chromium on a closed network (no background connections), a fresh profile."""
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=5000",
+    ]
+
+
+def _screenshot(browser, flags, index, name: str, height: int) -> int:
+    """A 1280-px-wide screenshot of ``index`` into ``screenshots/``; returns its size."""
+    shot = Path("screenshots")
+    shot.mkdir(exist_ok=True)
+    subprocess.run(
+        [
+            browser,
+            *flags,
+            f"--window-size=1280,{height}",
+            f"--screenshot={shot.resolve() / name}",
+            index.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    return (shot / name).stat().st_size
+
+
 def _attribute(dom: str, name: str) -> str:
     found = re.search(rf'{name}="([^"]*)"', dom)
     assert found, f"{name} missing from the page"
@@ -219,33 +253,9 @@ def test_sweep_report_first_screen_in_a_headless_browser(sweep_results, tmp_path
     if browser is None:
         pytest.skip("Chromium is not installed and could not be installed")
     index = build_report(sweep_results.root, jobs=1)
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=5000",
-    ]
+    flags = _flags(tmp_path)
     _check_first_screen(browser, flags, index)
-    shot = Path("screenshots")
-    shot.mkdir(exist_ok=True)
-    subprocess.run(
-        [
-            browser,
-            *flags,
-            "--window-size=1280,800",
-            f"--screenshot={shot.resolve() / 'report-first-screen.png'}",
-            index.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-    )
-    assert (shot / "report-first-screen.png").stat().st_size > 10000
+    assert _screenshot(browser, flags, index, "report-first-screen.png", 800) > 10000
 
 
 def test_landing_page_over_a_folder_of_experiments(results, sweep_results, tmp_path, capsys):
@@ -292,35 +302,11 @@ def test_report_in_a_headless_browser(results, tmp_path):
             "Chromium is not installed and could not be installed (apt-get install chromium)"
         )
     index = build_report(results.root, jobs=1)
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=5000",
-    ]
+    flags = _flags(tmp_path)
     dom = subprocess.run(
         [browser, *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=120
     )
     assert 'data-broken-images="0"' in dom.stdout, dom.stderr[-2000:]
     assert 'data-script-errors="0"' in dom.stdout
     _check_first_screen(browser, flags, index)
-    shot = Path("screenshots")
-    shot.mkdir(exist_ok=True)
-    subprocess.run(
-        [
-            browser,
-            *flags,
-            "--window-size=1280,2000",
-            f"--screenshot={shot.resolve() / 'report.png'}",
-            index.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-    )
-    assert (shot / "report.png").stat().st_size > 10000
+    assert _screenshot(browser, flags, index, "report.png", 2000) > 10000
