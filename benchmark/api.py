@@ -226,12 +226,15 @@ def run(
         )
         path = Path(str(experiment))
         inputs = [path] if path.is_file() else []
-    store = run_experiment(
-        config, out=out, jobs=jobs, force=force, progress=progress, inputs=inputs
-    )
-    write_tables(store)
-    if report:
-        from reports import build_report
 
-        build_report(store.root)
+    def finish(store):  # under the results folder's write lock
+        write_tables(store)
+        if report:
+            from reports import build_report
+
+            build_report(store.root)
+
+    store = run_experiment(
+        config, out=out, jobs=jobs, force=force, progress=progress, inputs=inputs, finish=finish
+    )
     return Results(store.root)

@@ -408,6 +408,14 @@ def _cmd_run(args) -> int:
         train_sizes=args.train_sizes,
     )
     experiment_file = Path(args.experiment)
+    done = {}
+
+    def finish(store):  # under the results folder's write lock, like the runs
+        from .api import write_tables
+
+        done["table"] = write_tables(store)
+        done["report"] = build_report(store.root)
+
     store = run_experiment(
         config,
         out=args.out,
@@ -415,11 +423,10 @@ def _cmd_run(args) -> int:
         force=args.force,
         progress=not args.quiet,
         inputs=[experiment_file] if experiment_file.is_file() else [],
+        finish=finish,
     )
-    from .api import write_tables
-
-    print(write_tables(store))
-    print(f"\nresults: {store.root}\nreport:  {build_report(store.root)}")
+    print(done["table"])
+    print(f"\nresults: {store.root}\nreport:  {done['report']}")
     return 0
 
 

@@ -163,14 +163,22 @@ def _crossover_text(c: Crossover) -> str:
             f"{last['n_train']:,} images CNN minus classical is {last['difference']:+.4f} "
             f"[{last['lo']:+.4f}, {last['hi']:+.4f}] ({spread}).{caveat}"
         )
-    row = next(r for r in c.rows if r["n_train"] == c.n_train)
-    first = " (the smallest size tried)" if row is c.rows[0] else ""
+    at = next(i for i, r in enumerate(c.rows) if r["n_train"] == c.n_train)
+    row = c.rows[at]
+    first = " (the smallest size tried)" if at == 0 else ""
+    holds = all(r["difference"] > 0 and r["p_holm"] < ALPHA for r in c.rows[at:])
+    after = (
+        "; it stays significantly above at every larger size"
+        if holds
+        else "; it is not significantly above at every larger size"
+    )
     return (
-        f"Crossover at {c.n_train:,} training images{first}: from there on the best CNN "
+        f"Crossover at {c.n_train:,} training images{first}: there the best CNN "
         f"({row['deep']}) beats the best classical method ({row['classical']}) on test "
         f"{name} by {row['difference']:+.4f} [{row['lo']:+.4f}, {row['hi']:+.4f}], paired "
         f"bootstrap p {_p_phrase(row['p'], row['p_floor'], c.n_boot)} (Holm over "
-        f"{len(c.rows)} sizes: {format_p(row['p_holm'])}); {spread}.{caveat}"
+        f"{len(c.rows)} sizes: {format_p(row['p_holm'])}){after if at < len(c.rows) - 1 else ''}; "
+        f"{spread}.{caveat}"
     )
 
 

@@ -50,7 +50,10 @@ def _refuse(path: Path, reason: str) -> None:
 
 
 def is_empty_folder(folder: Path) -> bool:
-    return folder.is_dir() and not any(folder.iterdir())
+    """A folder holding nothing (but, perhaps, the write lock of a run starting in it)."""
+    from .locks import LOCK
+
+    return folder.is_dir() and not any(p.name != LOCK for p in folder.iterdir())
 
 
 def read_marker(folder) -> dict | None:

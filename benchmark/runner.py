@@ -22,6 +22,7 @@ import pandas as pd
 from . import methods
 from .config import ExperimentConfig
 from .executors import make_executor
+from .locks import FolderLock
 from .prepare import Setup, dataset_summary, image_arrays, prepare, test_truth
 from .results import ResultsStore
 from .runs import IMAGES, SHORTCUT, Job, Outcome, RunData, execute, plan, run_id
@@ -207,6 +208,7 @@ def run_experiment(
     progress: bool = True,
     executor=None,
     inputs=(),
+    finish=None,
 ) -> ResultsStore:
     """Run every pending run of ``config``; return the results store.
 
@@ -223,15 +225,40 @@ def run_experiment(
         How runs are scheduled (default: :func:`benchmark.executors.make_executor`).
     inputs : paths
         Files the command read (the experiment file); the results folder may not hold them.
-    """
-    from tqdm.auto import tqdm
+    finish : callable, optional
+        Called with the store after the last run, still under the folder's write lock
+        (the command line writes the tables and the report there).
 
+    Raises
+    ------
+    ResultsInUseError
+        When another run is writing into the same folder (:mod:`benchmark.locks`).
+    """
     started = time.perf_counter()
     root = Path(out) if out else Path("results") / config.name
     inputs = [*inputs, *_data_inputs(config)]
     state = ResultsStore.check(root, config, force=force, inputs=inputs)
     saved = ResultsStore(root).split_path if state == "resume" else None
     setup = prepare(config, saved_split=saved, progress=progress)
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        with FolderLock(root):
+            # checked again under the lock: another run may have written here meanwhile
+            state = ResultsStore.check(root, config, force=force, inputs=inputs)
+            store = _run_locked(config, setup, root, state, jobs, progress, executor, started)
+            if finish is not None:
+                finish(store)
+            return store
+    finally:
+        if created and root.is_dir() and not any(root.iterdir()):
+            root.rmdir()  # a start that failed leaves nothing behind
+
+
+def _run_locked(config, setup, root, state, jobs, progress, executor, started) -> ResultsStore:
+    """The part of :func:`run_experiment` that writes, under the folder's lock."""
+    from tqdm.auto import tqdm
+
     store = ResultsStore.create(root, config, state)
     if not store.split_path.is_file() or store.split().subsets != setup.split.subsets:
         store.write_split(setup.split)

@@ -155,6 +155,20 @@ def _write(rel: str, data: bytes | str):
     return setup
 
 
+def _lock(folder: str):
+    """The write lock of a live run (this test process) on ``folder``."""
+
+    def setup(w: Path):
+        import json
+        import socket
+
+        (w / folder / ".astrobench.lock").write_text(
+            json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "now"})
+        )
+
+    return setup
+
+
 def _truncated_fits(w: Path):
     examples.write_fits_stamps(w / "stamps", n=3)
     path = w / "stamps" / "stamp01.fits"
@@ -213,6 +227,7 @@ CASES = [
     C("report-into-its-results", R, "report results/tiny -o results/tiny", 2, "holds the input"),
     C("report-of-no-results", S, "report mine", 2, "no results found"),
     C("landing-over-a-user-page", _with(R, _write("results/index.html", "<p>mine</p>")), "report results", 2, "was not written by astrobench"),  # noqa: E501
+    C("out-in-use-by-another-run", _with(R, _lock("results/tiny")), "run exp.toml --out results/tiny", 2, "is being written by run pid"),  # noqa: E501
     C("train-sizes-not-numbers", S, "run exp.toml --train-sizes a,b", 2, "--train-sizes"),
     C("train-sizes-out-of-range", S, "run exp.toml --train-sizes 0.1,3.5", 2, "is not a training-set size"),  # noqa: E501
     C("train-sizes-in-the-config", _with(S, _write("sweep.toml", EXPERIMENT.format(**DEFAULTS) + "train_sizes = [0]\n")), "run sweep.toml", 2, "train_sizes: 0 is not"),  # noqa: E501
