@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and library logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("list", help="list datasets, loaders, label schemes, features, models, presets")
+    sub.add_parser("info", help="versions, the CNNs' Keras backend and devices (GPU or CPU)")
     run = sub.add_parser("run", help="run an experiment and print the comparison table")
     run.add_argument(
         "experiment",
@@ -304,6 +305,32 @@ def _cmd_list(args) -> int:
         names = methods.available(kind=kind)
         section(title, [(n, methods.spec(n).help) for n in names])
     section("presets", [(p, "") for p in available_presets()])
+    return 0
+
+
+def _cmd_info(args) -> int:
+    """Versions, the CNNs' Keras backend and devices, and an unused GPU."""
+    import platform
+
+    from . import __version__
+
+    print(f"astrobench {__version__}, Python {platform.python_version()}")
+    print(f"cores: {os.cpu_count()}")
+    try:
+        from deep.devices import backend_info
+
+        info = backend_info()
+    except ImportError as exc:  # MissingDependencyError: no Keras 3
+        print(f"CNNs: unavailable ({exc})")
+        return 0
+    print(f"CNNs: Keras {info['keras']}, backend {info['backend']}")
+    print(f"devices: {', '.join(info['devices']) or 'none found'}")
+    print(
+        f"GPU: {'used' if info['gpu'] else 'none used'}"
+        f"{' (the machine has one)' if info['gpu_present'] else ''}"
+    )
+    if info["warning"]:
+        print(f"warning: {info['warning']}")
     return 0
 
 
@@ -455,7 +482,13 @@ def _interrupted(exc: BaseException) -> bool:
 
 def _dispatch(args, parser) -> int:
     _check_packages()
-    commands = {"list": _cmd_list, "data": _cmd_data, "run": _cmd_run, "report": _cmd_report}
+    commands = {
+        "list": _cmd_list,
+        "info": _cmd_info,
+        "data": _cmd_data,
+        "run": _cmd_run,
+        "report": _cmd_report,
+    }
     if args.command not in commands:
         parser.print_help()
         return EXIT_ERROR

@@ -6,7 +6,8 @@ through :class:`ResultsStore`)::
     results/<experiment>/
         .astrobench.json            marker: an astrobench results folder (experiment, config hash)
         config.json                 the validated experiment (its hash identifies it)
-        metadata.json               library versions, git hash, hardware, seeds, schema version
+        metadata.json               library versions, git hash, hardware, seeds, schema version,
+                                    the CNNs' Keras backend and devices (``deep``)
         split.json                  the one split every run used
         dataset.json                data summary: shape, channels, classes, counts per
                                     taxonomy level, split sizes, simulated or real, provenance
@@ -197,10 +198,11 @@ class ResultsStore:
         raise ConfigError(msg)
 
     @classmethod
-    def create(cls, root, config, state: str) -> ResultsStore:
+    def create(cls, root, config, state: str, *, extra: dict | None = None) -> ResultsStore:
         """Claim ``root`` for ``config`` after :meth:`check` (and every other check) passed.
 
-        ``replace`` first removes the store's own entries (and nothing else).
+        ``replace`` first removes the store's own entries (and nothing else); ``extra``
+        goes into ``metadata.json`` (the runner adds the CNNs' backend and devices).
         """
         store = cls(root)
         if state == "resume":
@@ -224,6 +226,7 @@ class ResultsStore:
             },
             "seeds": list(range(config.run.seeds)),
             "split_seed": config.split.seed,
+            **(extra or {}),
         }
         write_json(store.root / "metadata.json", meta, indent=2)
         return store

@@ -255,11 +255,24 @@ def run_experiment(
             root.rmdir()  # a start that failed leaves nothing behind
 
 
+def _deep_info(config) -> dict | None:
+    """The CNNs' backend and devices (``None`` for a classical-only experiment, which never
+    imports Keras); warns when a GPU on the machine goes unused."""
+    if not any(methods.spec(m)["kind"] == "deep" for m in config.methods):
+        return None
+    from deep.devices import backend_info
+
+    info = backend_info()
+    if info["warning"]:
+        log.warning("%s", info["warning"])
+    return info
+
+
 def _run_locked(config, setup, root, state, jobs, progress, executor, started) -> ResultsStore:
     """The part of :func:`run_experiment` that writes, under the folder's lock."""
     from tqdm.auto import tqdm
 
-    store = ResultsStore.create(root, config, state)
+    store = ResultsStore.create(root, config, state, extra={"deep": _deep_info(config)})
     if not store.split_path.is_file() or store.split().subsets != setup.split.subsets:
         store.write_split(setup.split)
     if store.dataset_summary() is None:

@@ -149,6 +149,7 @@ def test_run_writes_records_with_one_split_and_a_table(small, tmp_path, capsys):
     assert sorted(json.loads(x)["run_id"] for x in lines) == sorted(r["run_id"] for r in records)
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["schema_version"] == 1 and "numpy" in meta["versions"]
+    assert meta["deep"] is None  # no CNN: no backend asked for (Keras never imported)
     # the printed table: our rows, then the published ones, labelled
     assert "Random forest (RF)" in printed and "3541 / 342 / 259 / 2732" in printed
     assert "simulated data, not on the published data" in printed
@@ -298,6 +299,10 @@ def test_deep_model_runs_on_the_same_split_and_is_saved(small, tmp_path):
     assert cnn["sizes"] == records["logreg"]["sizes"]
     assert len(cnn["history"]) == 2 and cnn["timings"]["epochs"] == 2
     assert 0.0 <= cnn["metrics"]["auc"] <= 1.0 and cnn["n_parameters"] > 0
+    import keras
+
+    used = store.metadata()["deep"]  # the backend and devices the CNN trained with
+    assert used["backend"] == keras.backend.backend() and used["devices"]
     folder = store.run_dir(cnn["run_id"])
     preds = store.predictions(cnn["run_id"])
     dataset = config.dataset.load(progress=False)
