@@ -15,14 +15,19 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Results", "__version__", "load", "run"]
+__all__ = ["Results", "__version__", "load", "predict", "run"]
 
 
 def __getattr__(name):
-    """``run``, ``load`` and ``Results`` (:mod:`benchmark.api`), imported on first use so
-    that ``import benchmark`` stays light."""
+    """``run``, ``load``, ``Results`` (:mod:`benchmark.api`) and ``predict``
+    (:mod:`benchmark.scoring`), imported on first use so that ``import benchmark`` stays
+    light."""
     if name in ("run", "load", "Results"):
         from . import api
 
         return getattr(api, name)
+    if name == "predict":
+        from .scoring import predict
+
+        return predict
     raise AttributeError(f"module 'benchmark' has no attribute {name!r}")

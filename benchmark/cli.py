@@ -183,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="results folder (default: results/<experiment>)")
     run.add_argument("--quick", action="store_true", help="small, fast profile")
     run.add_argument(
+        "--save-models",
+        action="store_true",
+        help="keep every method's fitted model (CNNs' are always kept) for predict",
+    )
+    run.add_argument(
         "--sweep",
         action="store_true",
         help="learning curves: the preset's [sweep] profile on nested training subsets "
@@ -198,6 +203,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="replace the results already in --out with new ones"
     )
+    pred = sub.add_parser(
+        "predict", help="score stamps or alerts with a saved model (a run's, or the best's)"
+    )
+    pred.add_argument(
+        "model", help="a run folder, its model folder, or a results folder (its best run)"
+    )
+    pred.add_argument("inputs", nargs="+", help="stamp files or folders any loader reads")
+    pred.add_argument("-o", "--output", required=True, help="scores file (.parquet or .csv)")
+    pred.add_argument("--batch-size", type=_positive_int, default=1024, help="stamps per batch")
+    pred.add_argument("--threshold", type=float, help="binary threshold (default: the run's)")
+    pred.add_argument("--loader", help="loader name; detected from each path if omitted")
+    _add_params(pred, "loader parameter or preprocessing option on top of the model's (repeatable)")
+    pred.add_argument(
+        "--skip-bad", action="store_true", help="skip stamps with non-finite pixels, listed"
+    )
+    pred.add_argument("--force", action="store_true", help="replace a scores file astrobench wrote")
     report = sub.add_parser("report", help="rebuild the HTML report of a results folder")
     report.add_argument(
         "results",
@@ -433,6 +454,7 @@ def _cmd_run(args) -> int:
         seeds=args.seeds,
         sweep=args.sweep,
         train_sizes=args.train_sizes,
+        save_models=args.save_models,
     )
     experiment_file = Path(args.experiment)
     done = {}
@@ -454,6 +476,32 @@ def _cmd_run(args) -> int:
     )
     print(done["table"])
     print(f"\nresults: {store.root}\nreport:  {done['report']}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from .scoring import check_scores_path, load_model, predict, write_scores
+
+    check_scores_path(args.output, force=args.force)  # before anything is read or scored
+    model = load_model(args.model)
+    scores = predict(
+        model,
+        list(args.inputs),
+        batch_size=args.batch_size,
+        threshold=args.threshold,
+        loader=args.loader,
+        skip_bad=args.skip_bad,
+        progress=not args.quiet,
+        params=dict(args.params),
+    )
+    path = write_scores(scores, args.output, force=args.force)
+    counts = scores["predicted"].value_counts().to_dict()
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+    print(f"wrote {path}: {len(scores)} stamps scored by {model.spec['run_id']} ({summary})")
+    skipped = scores.attrs.get("skipped", [])
+    if skipped:
+        names = ", ".join(skipped[:20]) + (", ..." if len(skipped) > 20 else "")
+        print(f"skipped {len(skipped)} stamp(s) with non-finite pixels: {names}")
     return 0
 
 
@@ -487,6 +535,7 @@ def _dispatch(args, parser) -> int:
         "info": _cmd_info,
         "data": _cmd_data,
         "run": _cmd_run,
+        "predict": _cmd_predict,
         "report": _cmd_report,
     }
     if args.command not in commands:

@@ -235,6 +235,9 @@ class RunConfig:
     target_recall : float
     n_bootstrap : int
         Bootstrap resamples of the test part for CIs and paired tests.
+    save_models : {"deep", "all"}
+        Which runs keep their fitted model in the results folder for ``predict``: the
+        CNNs only (default), or every method (with its fitted feature extractor).
     train_sizes : tuple of float
         Training-set sizes of a learning-curve sweep: fractions of the training part
         (``0 < f <= 1``) or sample counts (integers above 1).  Every method also trains on
@@ -249,6 +252,7 @@ class RunConfig:
     target_recall: float = 0.95
     n_bootstrap: int = 1000
     train_sizes: tuple = ()
+    save_models: str = "deep"
 
     KEYS = (
         "seeds",
@@ -258,6 +262,7 @@ class RunConfig:
         "target_recall",
         "n_bootstrap",
         "train_sizes",
+        "save_models",
     )
 
     @classmethod
@@ -292,16 +297,21 @@ class RunConfig:
             kw["class_weight"] = _choice(table, "class_weight", where, CLASS_WEIGHTS)
         if "train_sizes" in table:
             kw["train_sizes"] = train_sizes(table["train_sizes"], f"{where}.train_sizes")
+        if "save_models" in table:
+            kw["save_models"] = _choice(table, "save_models", where, ("deep", "all"))
         return cls(**kw)
 
     def to_dict(self) -> dict:
-        """Plain data; ``train_sizes`` only when a sweep is asked for (so the hash of an
-        experiment without one is what it was before sweeps existed)."""
+        """Plain data; ``train_sizes`` only when a sweep is asked for and ``save_models``
+        only when not the default (so the hash of an experiment without them is what it
+        was before they existed)."""
         out = dict(self.__dict__)
         if not out["train_sizes"]:
             del out["train_sizes"]
         else:
             out["train_sizes"] = list(out["train_sizes"])
+        if out["save_models"] == "deep":
+            del out["save_models"]
         return out
 
 
@@ -529,6 +539,7 @@ class ExperimentConfig:
         seeds: int | None = None,
         sweep: bool = False,
         train_sizes=None,
+        save_models: bool = False,
         where: str = "experiment",
     ):
         """Validate a parsed experiment.
@@ -538,7 +549,7 @@ class ExperimentConfig:
         anything is built, so a classical-only selection never imports Keras);
         ``seeds`` replaces ``[run].seeds``; ``sweep`` applies the ``[sweep]`` profile
         (a learning-curve experiment named ``<name>-sweep``); ``train_sizes`` replaces
-        ``[run].train_sizes``.
+        ``[run].train_sizes``; ``save_models`` keeps every method's fitted model.
         """
         import features as feature_sets
 
@@ -562,6 +573,8 @@ class ExperimentConfig:
             run_table["seeds"] = seeds
         if train_sizes is not None:
             run_table["train_sizes"] = list(train_sizes)
+        if save_models:
+            run_table["save_models"] = "all"
         return cls(
             name=name,
             description=str(table.get("description", "")),
@@ -646,6 +659,7 @@ def load_experiment(
     seeds=None,
     sweep: bool = False,
     train_sizes=None,
+    save_models: bool = False,
 ) -> ExperimentConfig:
     """A preset by name, or an experiment TOML file, validated (see ``from_table``)."""
     from .errors import UnknownNameError
@@ -669,5 +683,6 @@ def load_experiment(
         seeds=seeds,
         sweep=sweep,
         train_sizes=train_sizes,
+        save_models=save_models,
         where=path.name,
     )

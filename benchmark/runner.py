@@ -59,7 +59,7 @@ def _image_data(setup: Setup, train=None) -> RunData:
     )
 
 
-def _feature_data(feature, config, setup, store, n_jobs, train=None) -> tuple[RunData, float]:
+def _feature_data(feature, config, setup, store, n_jobs, train=None):
     """Extract (or read from the cache) one feature set's matrices; save its summary.
 
     With ``train`` (a training subset of a sweep) an extractor that learns from data
@@ -95,7 +95,7 @@ def _feature_data(feature, config, setup, store, n_jobs, train=None) -> tuple[Ru
         classes=setup.classes,
         feature_names=tuple(str(n) for n in names),
     )
-    return data, time.perf_counter() - t0
+    return data, time.perf_counter() - t0, fitted
 
 
 def _save_feature_summary(store, feature, fitted) -> None:
@@ -108,6 +108,22 @@ def _save_feature_summary(store, feature, fitted) -> None:
                 "eigen": pca.eigen_images_[:8].astype(np.float16),
             },
         )
+
+
+def _model_inputs(config, setup, feature) -> dict:
+    """What a saved model takes, for ``predict``: stamp shape, channel names, the
+    preprocessing the data had, the feature set and the classes."""
+    ds = setup.dataset
+    return {
+        "feature": feature,
+        "feature_params": {} if feature == IMAGES else dict(config.features.get(feature, {})),
+        "image_shape": [int(v) for v in ds.shape[1:]],
+        "channels": list(ds.channels),
+        "preprocess": dict(ds.provenance.get("preprocess", {})),
+        "classes": list(ds.classes),
+        "dataset": ds.name,
+        "experiment": config.name,
+    }
 
 
 def _data_key(run) -> tuple:
@@ -126,14 +142,29 @@ def _outcomes(pending, config, setup, store, executor, jobs, progress):
         runs = [r for r in pending if _data_key(r) == key]
         train = None if size is None else setup.split.subset(seed, size)
         if feature == IMAGES:
-            data, features_s = _image_data(setup, train), None
+            data, features_s, fitted = _image_data(setup, train), None, None
         else:
-            data, features_s = _feature_data(feature, config, setup, store, feature_jobs, train)
+            data, features_s, fitted = _feature_data(
+                feature, config, setup, store, feature_jobs, train
+            )
+        inputs = _model_inputs(config, setup, feature)
         todo = []
         for run in runs:
             deep = methods.spec(run.method)["kind"] == "deep"
-            work = str(store.work_dir(run.id).resolve()) if deep else None
-            todo.append(Job(run, data, config.run, work, save_model=deep, progress=progress))
+            save = deep or config.run.save_models == "all"
+            work = str(store.work_dir(run.id).resolve()) if save else None
+            todo.append(
+                Job(
+                    run,
+                    data,
+                    config.run,
+                    work,
+                    save_model=save,
+                    progress=progress,
+                    extractor=fitted,
+                    inputs=inputs,
+                )
+            )
         n_features = int(np.prod(np.shape(data.x_train)[1:]))
         for outcome in executor.map(execute, todo, heavy=feature == IMAGES):
             outcome.extra["n_features"] = n_features

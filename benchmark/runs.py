@@ -142,6 +142,8 @@ class Job:
     work_dir: str | None = None
     save_model: bool = False
     progress: bool = False
+    extractor: Any = None  # the fitted feature extractor (saved with the model)
+    inputs: dict = field(default_factory=dict)  # what the model takes (saved as input.json)
 
 
 @dataclass
@@ -200,6 +202,23 @@ def _named_importances(values, names) -> dict | None:
     return {str(names[i]): float(values[i]) for i in order}
 
 
+def save_for_predict(method, folder: Path, job: Job, threshold) -> None:
+    """The fitted method, its fitted feature extractor and ``input.json`` (what it takes:
+    stamp shape, channels, preprocessing, classes, threshold), for ``predict``."""
+    from ._io import atomic_path, write_json
+
+    method.save(folder)
+    if job.extractor is not None:
+        import joblib
+
+        with atomic_path(folder / "features.joblib") as tmp:
+            joblib.dump(job.extractor, tmp)
+    write_json(
+        folder / "input.json",
+        {**job.inputs, "run_id": job.run.id, "method": job.run.method, "threshold": threshold},
+    )
+
+
 def execute(job: Job) -> Outcome:
     """Train, threshold and score one run; save its model into its work folder if asked."""
     run, d, settings = job.run, job.data, job.settings
@@ -229,7 +248,7 @@ def execute(job: Job) -> Outcome:
     model_dir = None
     if job.save_model:
         model_dir = Path(job.work_dir) / "model"
-        method.save(model_dir)
+        save_for_predict(method, model_dir, job, scored["threshold"])
     timings = {
         "fit_s": fit_s,
         "predict_per_s": len(d.y_test) / max(predict_s, 1e-9),

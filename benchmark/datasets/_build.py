@@ -21,10 +21,20 @@ log = logging.getLogger(__name__)
 EAGER_LIMIT_BYTES = 2 * 1024**3
 
 
-def removal(count: int, reason: str) -> dict:
-    """A provenance record of filtered samples; also logged, so nothing vanishes silently."""
-    log.warning("removed %d samples: %s", count, reason)
-    return {"count": int(count), "reason": reason}
+def removal(count: int, reason: str, ids=None) -> dict:
+    """A provenance record of filtered samples; also logged, so nothing vanishes silently.
+
+    ``ids`` (when given) names them: the first 10 in the log, the first 1,000 recorded.
+    """
+    record = {"count": int(count), "reason": reason}
+    if ids is None:
+        log.warning("removed %d samples: %s", count, reason)
+        return record
+    ids = [str(i) for i in ids]
+    shown = ", ".join(repr(i) for i in ids[:10]) + (", ..." if len(ids) > 10 else "")
+    log.warning("removed %d samples: %s: %s", count, reason, shown)
+    record["ids"] = ids[:1000]
+    return record
 
 
 def nonfinite_rows(images, batch_size: int = 512) -> np.ndarray:
@@ -55,7 +65,9 @@ def resolve_nonfinite(bad: np.ndarray, ids: Sequence[str], policy: str, where: s
         )
         raise NonFiniteError(msg)
     keep[bad] = False
-    return keep, [removal(bad.size, "NaN or inf pixels (nan_policy='drop')")]
+    return keep, [
+        removal(bad.size, "NaN or inf pixels (nan_policy='drop')", ids=[ids[i] for i in bad])
+    ]
 
 
 def _materialize(images: LazyImages, progress: bool) -> np.ndarray:

@@ -1,0 +1,182 @@
+"""predict: a saved model scores new stamps exactly as it scored its own test part."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import benchmark
+from benchmark.cli import main
+from benchmark.datasets import Dataset
+from benchmark.datasets.store import write_store
+from benchmark.errors import MissingPathError, ShapeMismatchError
+from benchmark.results import ResultsStore
+from benchmark.scoring import load_model, predict, write_scores
+
+ZTF = Path(__file__).resolve().parents[3] / "shared" / "data" / "ztf_alerts"
+
+EXPERIMENT = """
+name = "tiny"
+[dataset]
+source = "{source}"
+[features]
+pca = {{ n_components = 4 }}
+trivial = {{}}
+[methods]
+logreg = {{}}
+rf = {{ n_estimators = 20 }}
+[run]
+n_candidates = 0
+n_bootstrap = 0
+{save}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+
+
+def _store(path, n=240, seed=0, nan_rows=(), channels=("g", "r", "i"), size=16):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    images = rng.normal(0, 1, (n, size, size, len(channels))).astype(np.float32)
+    images[labels == 1, 6:10, 6:10] += 3.0  # a learnable source in class b
+    images[list(nan_rows), 0, 0, 0] = np.nan
+    ds = Dataset(images, labels, ["bogus", "real"], channels=channels, name="toy")
+    return write_store(ds, path)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("predict")
+    import os
+
+    os.environ["ASTROBENCH_CACHE"] = str(root / "cache")
+    data = _store(root / "toy.h5")
+    exp = root / "exp.toml"
+    exp.write_text(EXPERIMENT.format(source=data, save='save_models = "all"'))
+    assert main(["-q", "run", str(exp), "--out", str(root / "res"), "--jobs", "1"]) == 0
+    return root
+
+
+def test_saved_models_reproduce_their_own_test_predictions(trained, tmp_path):
+    store = ResultsStore(trained / "res")
+    for r in store.records():
+        folder = store.model_dir(r["run_id"])
+        assert {"input.json", "method.json"} <= {p.name for p in folder.iterdir()}
+        scores = predict(store.run_dir(r["run_id"]), trained / "toy.h5")
+        own = store.predictions(r["run_id"]).merge(scores, on="id")
+        assert len(own) == r["sizes"]["test"]
+        np.testing.assert_allclose(own["score_1"], own["p_real"], atol=1e-6)
+        expected = np.where(own["score_1"] >= r["threshold"], "real", "bogus")
+        assert (own["predicted"] == expected).all()
+
+
+def test_results_folder_means_its_best_run_and_arrays_work_too(trained):
+    store = ResultsStore(trained / "res")
+    model = load_model(trained / "res")
+    best = max(
+        store.records(), key=lambda r: r["metrics"]["auc"] if r["feature"] != "trivial" else 0
+    )
+    assert model.spec["run_id"].endswith("__seed0") and model.spec["feature"] in ("pca", "trivial")
+    images = np.random.default_rng(3).normal(0, 1, (10, 16, 16, 3)).astype(np.float32)
+    scores = benchmark.predict(store.model_dir(best["run_id"]), images)
+    assert len(scores) == 10 and set(scores["predicted"]) <= {"bogus", "real"}
+    assert np.allclose(scores["p_bogus"] + scores["p_real"], 1, atol=1e-5)
+
+
+def test_stamps_of_another_layout_are_refused_saying_which(trained, tmp_path):
+    model = load_model(trained / "res" / "runs" / "pca__logreg__seed0")
+    cases = [
+        (dict(size=20), "stamps are 20x20 pixels but logreg"),
+        (dict(channels=("g", "r")), "have 2 channel(s) but logreg"),
+        (dict(channels=("u", "g", "r")), "channels are u, g, r but logreg"),
+    ]
+    for i, (change, message) in enumerate(cases):
+        path = _store(tmp_path / f"other{i}.h5", n=20, **change)
+        with pytest.raises(
+            ShapeMismatchError, match=message.replace("(", r"\(").replace(")", r"\)")
+        ):
+            predict(model, path)
+    with pytest.raises(MissingPathError, match="no such model"):
+        load_model(tmp_path / "nowhere")
+
+
+def test_cli_writes_scores_atomically_and_follows_the_write_rule(trained, tmp_path, capsys):
+    run = str(trained / "res" / "runs" / "pca__rf__seed0")
+    out = tmp_path / "scores.parquet"
+    assert main(["-q", "predict", run, str(trained / "toy.h5"), "-o", str(out)]) == 0
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["id", "p_bogus", "p_real", "predicted"] and len(frame) == 240
+    assert "240 stamps scored by pca__rf__seed0" in capsys.readouterr().out
+    assert main(["-q", "predict", run, str(trained / "toy.h5"), "-o", str(out)]) == 2  # exists
+    assert main(["-q", "predict", run, str(trained / "toy.h5"), "-o", str(out), "--force"]) == 0
+    csv = tmp_path / "scores.csv"
+    assert (
+        main(["-q", "predict", run, str(trained / "toy.h5"), "-o", str(csv), "--threshold", "0.99"])
+        == 0
+    )
+    assert (pd.read_csv(csv)["predicted"] == "real").sum() < (frame["predicted"] == "real").sum()
+    mine = tmp_path / "mine.csv"
+    mine.write_text("my,notes\n")
+    capsys.readouterr()
+    assert main(["-q", "predict", run, str(trained / "toy.h5"), "-o", str(mine), "--force"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not written by astrobench" in err[0]
+    assert mine.read_text() == "my,notes\n"
+    assert main(["-q", "predict", run, str(trained / "toy.h5"), "-o", str(tmp_path / "x.txt")]) == 2
+    assert ".parquet or .csv" in capsys.readouterr().err
+
+
+def test_bad_stamps_stop_the_run_or_are_skipped_and_listed(trained, tmp_path, capsys, caplog):
+    bad = _store(tmp_path / "bad.h5", n=30, nan_rows=(3, 7))
+    run = str(trained / "res" / "runs" / "pca__logreg__seed0")
+    out = tmp_path / "s.parquet"
+    assert main(["-q", "predict", run, str(bad), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "2 image(s) contain NaN or inf pixels" in err[0]
+    assert not out.exists()
+    assert main(["-q", "predict", run, str(bad), "-o", str(out), "--skip-bad"]) == 0
+    frame = pd.read_parquet(out)
+    assert len(frame) == 28 and not {"3", "7"} & set(frame["id"])
+    assert "skipped 2 stamp(s) with non-finite pixels: 3, 7" in capsys.readouterr().out
+    caplog.set_level("INFO")
+    predict(run, bad, skip_bad=True)
+    assert "'3'" in caplog.text and "'7'" in caplog.text  # the skipped stamps are listed
+
+
+def test_models_saved_only_for_cnns_by_default(tmp_path):
+    data = _store(tmp_path / "toy.h5", n=120)
+    exp = tmp_path / "exp.toml"
+    exp.write_text(EXPERIMENT.format(source=data, save=""))
+    assert main(["-q", "run", str(exp), "--out", str(tmp_path / "res"), "--jobs", "1"]) == 0
+    assert not list((tmp_path / "res" / "runs").glob("*/model"))
+    with pytest.raises(MissingPathError, match="no run here saved a model for predict"):
+        load_model(tmp_path / "res")
+
+
+@pytest.mark.skipif(not ZTF.is_dir(), reason="the ZTF alert sample is not beside the repository")
+def test_alert_packets_keep_object_and_candidate_ids(tmp_path):
+    from benchmark.config import load_experiment
+    from benchmark.runner import run_experiment
+
+    exp = tmp_path / "tri.toml"
+    exp.write_text(
+        '[dataset]\nsource = "sim-sdss-sn"\nscheme = "binary"\n[dataset.params]\nn = 400\n'
+        'layout = "triplet"\n[features]\npca = { n_components = 5 }\n[methods]\nlogreg = {}\n'
+        '[run]\nn_candidates = 0\nn_bootstrap = 0\nsave_models = "all"\n'
+    )
+    text = exp.read_text()
+    exp.write_text('name = "tri"\n' + text)
+    store = run_experiment(load_experiment(exp), out=tmp_path / "res", progress=False)
+    scores = predict(store.run_dir("pca__logreg__seed0"), ZTF)
+    assert len(scores) == 67
+    assert list(scores.columns[:3]) == ["id", "objectId", "candid"]
+    assert scores["objectId"].str.startswith("ZTF").all()
+    path = write_scores(scores, tmp_path / "alerts.parquet")
+    back = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(back, scores.reset_index(drop=True), check_dtype=False)
+    shutil.rmtree(tmp_path / "res")
