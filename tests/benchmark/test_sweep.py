@@ -134,12 +134,14 @@ def test_train_sizes_are_validated_and_always_include_the_whole_part():
 
 
 def test_an_experiment_without_a_sweep_keeps_its_hash():
+    pytest.importorskip("keras")  # the preset's CNNs are validated too
     plain = load_experiment("du-buisson-2015")
     assert "train_sizes" not in plain.to_dict()["run"]
     assert plain.hash == "53370151f758"  # results folders written before sweeps still resume
 
 
 def test_sweep_profile_of_the_presets():
+    pytest.importorskip("keras")  # the presets' CNNs are validated too
     for name in ("du-buisson-2015", "galaxy-zoo-binary"):
         plain = load_experiment(name)
         sweep = load_experiment(name, sweep=True)
