@@ -180,7 +180,10 @@ def _dataset(model: Model, source, *, loader=None, skip_bad=False, progress=Fals
     preprocess.update(params)
     if skip_bad and preprocess.get("nan_policy", "raise") == "raise":
         preprocess["nan_policy"] = "drop"  # stamps with non-finite pixels: skipped and listed
-    return datasets.load(str(source), loader=loader, progress=progress, **preprocess)
+    from .datasets._build import stay_lazy
+
+    with stay_lazy():  # read in batches while scoring, not all first
+        return datasets.load(str(source), loader=loader, progress=progress, **preprocess)
 
 
 def predict(

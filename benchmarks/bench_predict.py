@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -43,21 +42,47 @@ n_bootstrap = 0
 
 
 def _timed(cmd, env) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GiB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and peak RSS (GiB) of the command's own process (GNU time's %M)."""
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "PEAK_KB %M", *cmd],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024**2
+    peak = next(line for line in done.stderr.splitlines() if line.startswith("PEAK_KB"))
+    return wall, int(peak.split()[1]) / 1024**2
 
 
 def _alert_parquet(path: Path, repeat: int) -> int:
     import pyarrow as pa
+    import pyarrow.compute  # noqa: F401 - pa.compute
     import pyarrow.parquet as pq
 
     table = pq.read_table(next(ALERTS.glob("*.parquet")))
-    pq.write_table(pa.concat_tables([table] * repeat), path)
+    copies = []
+    for k in range(repeat):  # each copy its own candid (top level and candidate.candid)
+        shift = pa.scalar(k * 10**6, table["candid"].type)
+        copy = table.set_column(
+            table.schema.get_field_index("candid"), "candid", pa.compute.add(table["candid"], shift)
+        )
+        if "candidate" in table.column_names:
+            cand = table["candidate"].combine_chunks()
+            fields = [cand.field(i) for i in range(cand.type.num_fields)]
+            names = [cand.type.field(i).name for i in range(cand.type.num_fields)]
+            if "candid" in names:
+                i = names.index("candid")
+                fields[i] = pa.compute.add(fields[i], pa.scalar(k * 10**6, fields[i].type))
+            copy = copy.set_column(
+                copy.schema.get_field_index("candidate"),
+                "candidate",
+                pa.StructArray.from_arrays(fields, names=names),
+            )
+        copies.append(copy)
+    pq.write_table(pa.concat_tables(copies), path)
     return table.num_rows * repeat
 
 

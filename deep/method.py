@@ -19,6 +19,11 @@ __all__ = ["DeepMethod"]
 log = logging.getLogger(__name__)
 
 
+def _inputs(batch):
+    """The images of a prediction batch (``ImageBatches`` gives ``(images,)``)."""
+    return batch[0] if isinstance(batch, tuple) else batch
+
+
 def _check_images(x, where: str) -> tuple[int, ...]:
     shape = tuple(getattr(x, "shape", ()))
     if len(shape) != 4:
@@ -266,7 +271,18 @@ class DeepMethod(Method):
             batches = ImageBatches(
                 x, batch_size=size, view=k, pad=True, workers=self.settings_.workers
             )
-            out = self.model_.predict(batches, verbose=0).astype(np.float64)
+            if isinstance(x, np.ndarray):
+                # batch by batch: Keras' predict on a PyDataset keeps every call's input
+                # alive (memory grew by one input per call when scoring a stream of batches)
+                out = np.concatenate(
+                    [
+                        np.asarray(self.model_.predict_on_batch(_inputs(batches[i])))
+                        for i in range(len(batches))
+                    ]
+                    or [np.empty((0, self.model_.output_shape[-1]), np.float32)]
+                ).astype(np.float64)
+            else:  # lazy arrays: the loader threads read ahead while the model runs
+                out = self.model_.predict(batches, verbose=0).astype(np.float64)
             proba = proba + out[: len(x)]
         proba = proba / len(views)
         if proba.shape[1] == 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -19,6 +20,18 @@ log = logging.getLogger(__name__)
 
 #: Folders whose decoded images would exceed this many bytes are read lazily.
 EAGER_LIMIT_BYTES = 2 * 1024**3
+_eager_limit = [EAGER_LIMIT_BYTES]
+
+
+@contextlib.contextmanager
+def stay_lazy():
+    """Within this block, loaders that can read lazily do so whatever the data's size
+    (``predict`` reads batch by batch while it scores, instead of everything first)."""
+    _eager_limit.append(0)
+    try:
+        yield
+    finally:
+        _eager_limit.pop()
 
 
 def removal(count: int, reason: str, ids=None) -> dict:
@@ -107,7 +120,7 @@ def build(
     ids = [str(i) for i in ids]
     removed = list(removed or [])
     preprocessed = isinstance(images, LazyImages)
-    limit = EAGER_LIMIT_BYTES if eager_limit is None else eager_limit
+    limit = _eager_limit[-1] if eager_limit is None else eager_limit
     if preprocessed and int(np.prod(images.shape)) * 4 <= limit:
         images = _materialize(images, progress)
     if isinstance(images, LazyImages):
