@@ -100,6 +100,47 @@ def _records(files: list[Path]):
                 raise CorruptFileError(msg) from None
 
 
+_FITS_DTYPES = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
+
+
+def _simple_fits_image(raw: bytes) -> np.ndarray | None:
+    """The primary image of a plain FITS file (a 2-D array, optional BSCALE/BZERO), read
+    straight from its bytes: ~20x faster than astropy for ZTF's 63x63 cutouts.
+
+    Returns ``None`` for anything else (extensions only, BLANK values, other NAXIS,
+    a short file), which the caller hands to astropy.
+    """
+    cards: dict[str, str] = {}
+    end = None
+    for start in range(0, len(raw) - 79, 80):
+        card = raw[start : start + 80].decode("ascii", errors="replace")
+        key = card[:8].strip()
+        if key == "END":
+            end = start + 80
+            break
+        if card[8:10] == "= ":
+            cards[key] = card[10:].split("/", 1)[0].strip()
+    if end is None or cards.get("SIMPLE") != "T" or "BLANK" in cards:
+        return None
+    try:
+        bitpix, naxis = int(cards["BITPIX"]), int(cards["NAXIS"])
+        if naxis != 2 or bitpix not in _FITS_DTYPES:
+            return None
+        nx, ny = int(cards["NAXIS1"]), int(cards["NAXIS2"])
+        scale, zero = float(cards.get("BSCALE", 1)), float(cards.get("BZERO", 0))
+    except (KeyError, ValueError):
+        return None
+    offset = -(-end // 2880) * 2880
+    dtype = np.dtype(_FITS_DTYPES[bitpix])
+    if len(raw) < offset + nx * ny * dtype.itemsize:
+        return None
+    img = np.frombuffer(raw, dtype=dtype, count=nx * ny, offset=offset).reshape(ny, nx)
+    img = img.astype(np.float32)
+    if scale != 1 or zero != 0:
+        img = img * np.float32(scale) + np.float32(zero)
+    return img
+
+
 def _cutout(alert: dict, key: str, where: str) -> tuple[np.ndarray, bool]:
     from astropy.io import fits
 
@@ -110,10 +151,12 @@ def _cutout(alert: dict, key: str, where: str) -> tuple[np.ndarray, bool]:
         raise DataFormatError(msg)
     try:
         raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-            with fits.open(io.BytesIO(raw), memmap=False) as hdul:
-                img = np.asarray(hdul[0].data, dtype=np.float32)
+        img = _simple_fits_image(raw)
+        if img is None:  # anything beyond a plain 2-D primary image: astropy reads it
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+                with fits.open(io.BytesIO(raw), memmap=False) as hdul:
+                    img = np.asarray(hdul[0].data, dtype=np.float32)
     except (OSError, ValueError, TypeError, EOFError) as exc:
         msg = f"{where}: alert {alert.get('candid')}: corrupt {key} cutout ({exc})"
         raise CorruptFileError(msg) from None
