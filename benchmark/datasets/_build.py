@@ -20,18 +20,18 @@ log = logging.getLogger(__name__)
 
 #: Folders whose decoded images would exceed this many bytes are read lazily.
 EAGER_LIMIT_BYTES = 2 * 1024**3
-_eager_limit = [EAGER_LIMIT_BYTES]
+_stay_lazy = [False]
 
 
 @contextlib.contextmanager
 def stay_lazy():
     """Within this block, loaders that can read lazily do so whatever the data's size
     (``predict`` reads batch by batch while it scores, instead of everything first)."""
-    _eager_limit.append(0)
+    _stay_lazy.append(True)
     try:
         yield
     finally:
-        _eager_limit.pop()
+        _stay_lazy.pop()
 
 
 def removal(count: int, reason: str, ids=None) -> dict:
@@ -120,7 +120,10 @@ def build(
     ids = [str(i) for i in ids]
     removed = list(removed or [])
     preprocessed = isinstance(images, LazyImages)
-    limit = _eager_limit[-1] if eager_limit is None else eager_limit
+    if eager_limit is not None:
+        limit = eager_limit
+    else:
+        limit = 0 if _stay_lazy[-1] else EAGER_LIMIT_BYTES
     if preprocessed and int(np.prod(images.shape)) * 4 <= limit:
         images = _materialize(images, progress)
     if isinstance(images, LazyImages):

@@ -102,6 +102,7 @@ def test_nan_pixels_error_by_default_and_policies(tmp_path, capsys):
     assert dropped.provenance["removed"][0] == {
         "count": 1,
         "reason": "NaN or inf pixels (nan_policy='drop')",
+        "ids": ["stamp01"],  # which ones, so nothing vanishes unnamed
     }
 
 
