@@ -511,6 +511,9 @@ def _cmd_report(args) -> int:
     from .results import ResultsStore
 
     if ResultsStore(args.results).is_store() or not Path(args.results).is_dir():
+        from .locks import check_not_in_use
+
+        check_not_in_use(args.results)  # a run still writing there: its results are partial
         print(f"wrote {build_report(args.results, args.output)}")
         return 0
     from reports.landing import build_landing

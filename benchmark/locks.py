@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import AstrobenchError
 
-__all__ = ["LOCK", "FolderLock", "ResultsInUseError"]
+__all__ = ["LOCK", "FolderLock", "ResultsInUseError", "check_not_in_use"]
 
 #: The lock file's name inside a results folder.
 LOCK = ".astrobench.lock"
@@ -118,3 +118,13 @@ class FolderLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def check_not_in_use(folder) -> None:
+    """Raise :class:`ResultsInUseError` when another live run holds ``folder``'s lock (a
+    report rebuilt meanwhile would read half-written results)."""
+    lock = FolderLock(folder)
+    owner = _owner(lock.path)
+    if owner is None or owner.get("pid") == os.getpid() or lock._stale(owner):
+        return
+    lock._refuse(owner)

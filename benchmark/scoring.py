@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_path, read_json
-from .errors import ConfigError, MissingPathError, ShapeMismatchError
+from .errors import ConfigError, DataFormatError, MissingPathError, ShapeMismatchError
 
 __all__ = ["Model", "check_scores_path", "load_model", "predict", "write_scores"]
 
@@ -176,6 +176,19 @@ def _dataset(model: Model, source, *, loader=None, skip_bad=False, progress=Fals
             channels=model.spec["channels"],
             name="array",
         )
+    if str(source).endswith(".npy"):  # arrays already preprocessed, memory-mapped
+        if not Path(source).is_file():
+            msg = f"{source}: no such file; check the path"
+            raise MissingPathError(msg)
+        try:
+            array = np.load(str(source), mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            msg = f"{source}: not a readable .npy array ({exc})"
+            raise DataFormatError(msg) from None
+        if array.ndim not in (3, 4):
+            msg = f"{source}: expected stamps (N, H, W[, C]), got an array of shape {array.shape}"
+            raise ShapeMismatchError(msg)
+        return _dataset(model, np.asarray(array, dtype=np.float32), skip_bad=skip_bad)
     preprocess = {k: v for k, v in model.spec.get("preprocess", {}).items() if v is not None}
     preprocess.update(params)
     if skip_bad and preprocess.get("nan_policy", "raise") == "raise":

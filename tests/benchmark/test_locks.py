@@ -51,6 +51,24 @@ def test_release_leaves_a_lock_it_does_not_hold(tmp_path):
     assert json.loads((tmp_path / LOCK).read_text()) == other
 
 
+def test_report_waits_for_a_run_still_writing(tmp_path, capsys):
+    from benchmark.cli import main
+    from benchmark.outputs import write_marker
+
+    write_marker(tmp_path, "results", experiment="x", config_hash="h")
+    runner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner = {"pid": runner.pid, "host": socket.gethostname(), "started": "t"}
+        (tmp_path / LOCK).write_text(json.dumps(owner))
+        assert main(["-q", "report", str(tmp_path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"being written by run pid {runner.pid}" in err[0]
+        assert not (tmp_path / "report").exists()
+    finally:
+        runner.kill()
+        runner.wait()
+
+
 TINY = """
 name = "tiny"
 [dataset]

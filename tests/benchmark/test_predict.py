@@ -88,6 +88,24 @@ def test_results_folder_means_its_best_run_and_arrays_work_too(trained):
     assert np.allclose(scores["p_bogus"] + scores["p_real"], 1, atol=1e-5)
 
 
+def test_npy_arrays_on_the_command_line(trained, tmp_path, capsys):
+    run = trained / "res" / "runs" / "pca__logreg__seed0"
+    images = np.random.default_rng(5).normal(0, 1, (12, 16, 16, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", images)
+    out = tmp_path / "s.csv"
+    assert main(["-q", "predict", str(run), str(tmp_path / "x.npy"), "-o", str(out)]) == 0
+    np.testing.assert_allclose(
+        pd.read_csv(out)["p_real"], predict(run, images)["p_real"], rtol=1e-6
+    )
+    np.save(tmp_path / "flat.npy", images[:, :, 0, 0])
+    capsys.readouterr()
+    assert (
+        main(["-q", "predict", str(run), str(tmp_path / "flat.npy"), "-o", str(out), "--force"])
+        == 2
+    )
+    assert "expected stamps (N, H, W[, C])" in capsys.readouterr().err
+
+
 def test_stamps_of_another_layout_are_refused_saying_which(trained, tmp_path):
     model = load_model(trained / "res" / "runs" / "pca__logreg__seed0")
     cases = [
