@@ -184,6 +184,8 @@ def run(
     force: bool = False,
     progress: bool = True,
     report: bool = False,
+    scheduler: str | None = None,
+    deep_resources: dict | None = None,
 ) -> Results:
     """Run an experiment (resuming any finished runs in ``out``) and return its results.
 
@@ -202,6 +204,10 @@ def run(
         Replace results astrobench wrote for another configuration in ``out``.
     report : bool
         Also write the HTML report.
+    scheduler : str, optional
+        Run on a Dask cluster: ``"tcp://HOST:PORT"`` or ``"local:N"`` (``--scheduler``).
+    deep_resources : dict, optional
+        Dask worker resources each CNN run claims, e.g. ``{"GPU": 1}``.
     """
     from .config import ExperimentConfig, load_experiment
     from .runner import run_experiment
@@ -235,6 +241,14 @@ def run(
             build_report(store.root)
 
     store = run_experiment(
-        config, out=out, jobs=jobs, force=force, progress=progress, inputs=inputs, finish=finish
+        config,
+        out=out,
+        jobs=jobs,
+        force=force,
+        progress=progress,
+        inputs=inputs,
+        finish=finish,
+        scheduler=scheduler,
+        deep_resources=deep_resources,
     )
     return Results(store.root)

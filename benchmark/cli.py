@@ -181,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=_positive_int, help="repeat with this many seeds")
     run.add_argument("--jobs", type=_jobs, default=-1, help="parallel runs (default -1: all cores)")
     run.add_argument("--out", help="results folder (default: results/<experiment>)")
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or local:N "
+        "(N worker processes here); needs astrobench[distributed]",
+    )
+    run.add_argument(
+        "--deep-resources",
+        metavar="NAME=N,...",
+        help="Dask worker resources each CNN run claims, e.g. GPU=1 (with --scheduler)",
+    )
     run.add_argument("--quick", action="store_true", help="small, fast profile")
     run.add_argument(
         "--save-models",
@@ -456,6 +467,9 @@ def _cmd_run(args) -> int:
         train_sizes=args.train_sizes,
         save_models=args.save_models,
     )
+    from .executors import parse_resources
+
+    deep_resources = parse_resources(args.deep_resources)
     experiment_file = Path(args.experiment)
     done = {}
 
@@ -473,6 +487,8 @@ def _cmd_run(args) -> int:
         progress=not args.quiet,
         inputs=[experiment_file] if experiment_file.is_file() else [],
         finish=finish,
+        scheduler=args.scheduler,
+        deep_resources=deep_resources,
     )
     print(done["table"])
     print(f"\nresults: {store.root}\nreport:  {done['report']}")

@@ -265,6 +265,14 @@ class ResultsStore:
         """Where a run keeps checkpoints while it trains (inside the store, so it resumes)."""
         return self.root / "work" / run_id
 
+    def inputs_dir(self) -> Path:
+        """Where the runner leaves runs' inputs for workers elsewhere to read (Dask)."""
+        return self.root / "work" / "_inputs"
+
+    def clear_inputs(self) -> None:
+        """Remove the inputs left for workers (every run that needed them is recorded)."""
+        shutil.rmtree(self.inputs_dir(), ignore_errors=True)
+
     # ----------------------------------------------------------------- reading
     def is_store(self) -> bool:
         return self.root.is_dir() and (

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -25,7 +26,7 @@ from .executors import make_executor
 from .locks import FolderLock
 from .prepare import Setup, dataset_summary, image_arrays, prepare, test_truth
 from .results import ResultsStore
-from .runs import IMAGES, SHORTCUT, Job, Outcome, RunData, execute, plan, run_id
+from .runs import IMAGES, SHORTCUT, Job, Outcome, RunData, StoredArray, execute, plan, run_id
 
 __all__ = ["IMAGES", "record", "run_experiment", "run_id"]
 
@@ -45,15 +46,17 @@ def _data_inputs(config: ExperimentConfig) -> list:
     return [source] if source.exists() else []
 
 
-def _image_data(setup: Setup, train=None) -> RunData:
+def _image_data(setup: Setup, train=None, images=None) -> RunData:
+    """The images of the split's parts (of ``images``, by default the data set's own)."""
     ds, split = setup.dataset, setup.split
     train = split.train if train is None else train
+    images = ds.images if images is None else images
     labels = ds.labels
     return RunData(
         *(
             v
             for part in (train, split.val, split.test)
-            for v in (_rows_of(ds.images, part), labels[part])
+            for v in (_rows_of(images, part), labels[part])
         ),
         classes=setup.classes,
     )
@@ -133,44 +136,100 @@ def _data_key(run) -> tuple:
     return (run.feature, run.train_size, run.seed)
 
 
+def _jobs(key, pending, config, setup, store, feature_jobs, progress, shared=None):
+    """The jobs of the pending runs that share one input (feature set, training subset).
+
+    With ``shared`` (a remote executor: see :func:`_shared_images`) the jobs carry their
+    data by reference: images as a lazy view of an HDF5 file, feature matrices as ``.npy``
+    files in the store's work folder.
+    """
+    feature, size, seed = key
+    runs = [r for r in pending if _data_key(r) == key]
+    train = None if size is None else setup.split.subset(seed, size)
+    if feature == IMAGES:
+        data, features_s, fitted = _image_data(setup, train, shared), None, None
+    else:
+        data, features_s, fitted = _feature_data(feature, config, setup, store, feature_jobs, train)
+        if shared is not None:
+            data = _stored_features(data, store, runs[0])
+    inputs = _model_inputs(config, setup, feature)
+    jobs = []
+    for run in runs:
+        deep = methods.spec(run.method)["kind"] == "deep"
+        save = deep or config.run.save_models == "all"
+        work = str(store.work_dir(run.id).resolve()) if save else None
+        jobs.append(
+            Job(
+                run,
+                data,
+                config.run,
+                work,
+                save_model=save,
+                progress=progress and shared is None,
+                extractor=fitted if save else None,
+                inputs=inputs,
+                features_s=features_s,
+            )
+        )
+    return jobs
+
+
+def _stored_features(data: RunData, store, run) -> RunData:
+    """``data`` with its feature matrices saved in the store's work folder, by reference."""
+    from ._io import atomic_path
+
+    name = run_id(run.feature, "inputs", run.seed if run.train_size else 0, run.train_size)
+    folder = store.inputs_dir() / name
+    parts = {}
+    for part in ("x_train", "x_val", "x_test"):
+        values = np.asarray(getattr(data, part))
+        path = folder / f"{part}.npy"
+        with atomic_path(path) as tmp, tmp.open("wb") as fh:
+            np.save(fh, values)
+        parts[part] = StoredArray(str(path.resolve()), tuple(values.shape))
+    return dataclasses.replace(data, **parts)
+
+
+def _shared_images(setup: Setup):
+    """The data set's images where every worker can read them: the lazy HDF5 or file
+    array itself, else (images in memory) an HDF5 file of them in astrobench's cache,
+    keyed by the data set's fingerprint and written once."""
+    from ._io import atomic_path, cache_root
+    from .datasets.arrays import HDF5Images, LazyImages, iter_batches
+
+    images = setup.dataset.images
+    if isinstance(images, LazyImages):
+        return images
+    import h5py
+
+    path = cache_root() / "stores" / f"images-{setup.dataset.fingerprint}.h5"
+    if not path.is_file():
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            out = f.create_dataset("images", shape=images.shape, dtype="<f4")
+            for start, batch in iter_batches(images, 1024):
+                out[start : start + len(batch)] = batch
+    return HDF5Images(str(path.resolve()), "images")
+
+
 def _outcomes(pending, config, setup, store, executor, jobs, progress):
     """Yield each pending run's outcome, one input (feature set and training subset) at a
-    time: features first, images last, whole training part before the sweep's subsets."""
+    time: features first, images last, whole training part before the sweep's subsets.
+
+    A remote executor gets every job at once, each with its data by reference."""
     feature_jobs = (os.cpu_count() or 1) if jobs < 0 else max(jobs, 1)
-    for key in dict.fromkeys(_data_key(r) for r in pending):
-        feature, size, seed = key
-        runs = [r for r in pending if _data_key(r) == key]
-        train = None if size is None else setup.split.subset(seed, size)
-        if feature == IMAGES:
-            data, features_s, fitted = _image_data(setup, train), None, None
-        else:
-            data, features_s, fitted = _feature_data(
-                feature, config, setup, store, feature_jobs, train
-            )
-        inputs = _model_inputs(config, setup, feature)
-        todo = []
-        for run in runs:
-            deep = methods.spec(run.method)["kind"] == "deep"
-            save = deep or config.run.save_models == "all"
-            work = str(store.work_dir(run.id).resolve()) if save else None
-            todo.append(
-                Job(
-                    run,
-                    data,
-                    config.run,
-                    work,
-                    save_model=save,
-                    progress=progress,
-                    extractor=fitted,
-                    inputs=inputs,
-                )
-            )
-        n_features = int(np.prod(np.shape(data.x_train)[1:]))
-        for outcome in executor.map(execute, todo, heavy=feature == IMAGES):
-            outcome.extra["n_features"] = n_features
-            if features_s is not None:
-                outcome.info["timings"]["features_s"] = features_s
-            yield outcome
+    keys = list(dict.fromkeys(_data_key(r) for r in pending))
+    if keys and getattr(executor, "remote", False):
+        shared = _shared_images(setup)
+        todo = [
+            job
+            for key in keys
+            for job in _jobs(key, pending, config, setup, store, feature_jobs, progress, shared)
+        ]
+        yield from executor.map(execute, todo)
+        return
+    for key in keys:
+        todo = _jobs(key, pending, config, setup, store, feature_jobs, progress)
+        yield from executor.map(execute, todo, heavy=key[0] == IMAGES)
 
 
 def record(store: ResultsStore, setup: Setup, config: ExperimentConfig, outcome: Outcome) -> None:
@@ -238,6 +297,8 @@ def run_experiment(
     force: bool = False,
     progress: bool = True,
     executor=None,
+    scheduler: str | None = None,
+    deep_resources: dict | None = None,
     inputs=(),
     finish=None,
 ) -> ResultsStore:
@@ -254,6 +315,11 @@ def run_experiment(
         Replace the folder's results (of this or another experiment) with new ones.
     executor : optional
         How runs are scheduled (default: :func:`benchmark.executors.make_executor`).
+    scheduler : str, optional
+        Run on a Dask cluster: ``tcp://HOST:PORT`` of a running scheduler, or ``local:N``
+        for a ``LocalCluster`` of N workers (:class:`benchmark.executors.DaskExecutor`).
+    deep_resources : dict, optional
+        Dask worker resources each CNN run claims (e.g. ``{"GPU": 1}``).
     inputs : paths
         Files the command read (the experiment file); the results folder may not hold them.
     finish : callable, optional
@@ -266,9 +332,22 @@ def run_experiment(
         When another run is writing into the same folder (:mod:`benchmark.locks`).
     """
     started = time.perf_counter()
+    own = executor is None
+    executor = executor or make_executor(jobs, scheduler=scheduler, deep_resources=deep_resources)
+    try:
+        return _run_checked(config, out, jobs, force, progress, executor, inputs, finish, started)
+    finally:
+        if own and hasattr(executor, "close"):
+            executor.close()
+
+
+def _run_checked(config, out, jobs, force, progress, executor, inputs, finish, started):
+    """:func:`run_experiment` once its executor exists: check, prepare, then run locked."""
     root = Path(out) if out else Path("results") / config.name
     inputs = [*inputs, *_data_inputs(config)]
     state = ResultsStore.check(root, config, force=force, inputs=inputs)
+    if getattr(executor, "remote", False):
+        executor.connect()  # an unreachable scheduler stops the run before data are read
     saved = ResultsStore(root).split_path if state == "resume" else None
     setup = prepare(config, saved_split=saved, progress=progress)
     created = not root.exists()
@@ -303,7 +382,11 @@ def _run_locked(config, setup, root, state, jobs, progress, executor, started) -
     """The part of :func:`run_experiment` that writes, under the folder's lock."""
     from tqdm.auto import tqdm
 
-    store = ResultsStore.create(root, config, state, extra={"deep": _deep_info(config)})
+    extra = {"deep": _deep_info(config)}
+    if getattr(executor, "remote", False):
+        extra["executor"] = executor.describe()
+        log.info("running on the Dask cluster at %s", executor.scheduler)
+    store = ResultsStore.create(root, config, state, extra=extra)
     if not store.split_path.is_file() or store.split().subsets != setup.split.subsets:
         store.write_split(setup.split)
     if store.dataset_summary() is None:
@@ -319,7 +402,6 @@ def _run_locked(config, setup, root, state, jobs, progress, executor, started) -
         setup.split.id,
         sizes,
     )
-    executor = executor or make_executor(jobs)
     bar = tqdm(total=len(pending), desc=config.name, unit="run", disable=None if progress else True)
     try:
         for outcome in _outcomes(pending, config, setup, store, executor, jobs, progress):
@@ -327,6 +409,7 @@ def _run_locked(config, setup, root, state, jobs, progress, executor, started) -
             bar.update(1)
     finally:
         bar.close()
+    store.clear_inputs()
     store.write_index()
     log.info("%s: finished in %.1f s", config.name, time.perf_counter() - started)
     return store

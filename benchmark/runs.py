@@ -28,7 +28,18 @@ from .metrics import (
 )
 from .splits import size_label
 
-__all__ = ["IMAGES", "SHORTCUT", "Job", "Outcome", "Run", "RunData", "execute", "plan", "run_id"]
+__all__ = [
+    "IMAGES",
+    "SHORTCUT",
+    "Job",
+    "Outcome",
+    "Run",
+    "RunData",
+    "StoredArray",
+    "execute",
+    "plan",
+    "run_id",
+]
 
 #: The "feature set" of methods that train on the images themselves.
 IMAGES = "images"
@@ -119,8 +130,39 @@ def plan(config) -> list[Run]:
 
 
 @dataclass(frozen=True)
+class StoredArray:
+    """An array saved as ``.npy`` that whoever executes the run reads (data by reference)."""
+
+    path: str
+    shape: tuple
+
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def load(self) -> np.ndarray:
+        return np.load(self.path)
+
+
+def _in_memory(x):
+    """A part given by reference, read: a :class:`StoredArray`, or a lazy view of images
+    that fits the loaders' eager limit (a larger one stays lazy, read batch by batch)."""
+    from .datasets import _build
+    from .datasets.arrays import LazyImages
+
+    if isinstance(x, StoredArray):
+        return x.load()
+    if isinstance(x, LazyImages) and 4 * int(np.prod(x.shape)) <= _build.EAGER_LIMIT_BYTES:
+        return np.asarray(x)
+    return x
+
+
+@dataclass(frozen=True)
 class RunData:
-    """The inputs of a run: train / validation / test parts and their integer labels."""
+    """The inputs of a run: train / validation / test parts and their integer labels.
+
+    The ``x`` parts are arrays, lazy views of images, or :class:`StoredArray` references
+    (what a remote executor sends); :meth:`in_memory` reads the references.
+    """
 
     x_train: Any
     y_train: np.ndarray
@@ -130,6 +172,14 @@ class RunData:
     y_test: np.ndarray
     classes: tuple
     feature_names: tuple | None = None
+
+    def in_memory(self) -> RunData:
+        return dataclasses.replace(
+            self,
+            x_train=_in_memory(self.x_train),
+            x_val=_in_memory(self.x_val),
+            x_test=_in_memory(self.x_test),
+        )
 
 
 @dataclass(frozen=True)
@@ -144,6 +194,12 @@ class Job:
     progress: bool = False
     extractor: Any = None  # the fitted feature extractor (saved with the model)
     inputs: dict = field(default_factory=dict)  # what the model takes (saved as input.json)
+    features_s: float | None = None  # time the feature set took (recorded in timings)
+
+    @property
+    def heavy(self) -> bool:
+        """A CNN's run: it uses every core (or a GPU) by itself."""
+        return self.run.feature == IMAGES
 
 
 @dataclass
@@ -221,7 +277,7 @@ def save_for_predict(method, folder: Path, job: Job, threshold) -> None:
 
 def execute(job: Job) -> Outcome:
     """Train, threshold and score one run; save its model into its work folder if asked."""
-    run, d, settings = job.run, job.data, job.settings
+    run, d, settings = job.run, job.data.in_memory(), job.settings
     method = methods.create(
         run.method,
         run.param_dict(),
@@ -257,10 +313,21 @@ def execute(job: Job) -> Outcome:
     if summary.get("history"):
         timings["epochs"] = len(summary["history"])
         timings["train_images_per_s"] = _train_rate(timings.get("epoch_s"), len(d.y_train))
+    if job.features_s is not None:
+        timings["features_s"] = job.features_s
     info = {
         **{k: v for k, v in summary.items() if k not in ("threshold", "timings")},
         "importances": _named_importances(summary.get("importances"), d.feature_names),
         **scored,
         "timings": timings,
     }
-    return Outcome(run, info, proba, explanation, model_dir, val_proba=val_proba)
+    n_features = int(np.prod(np.shape(d.x_train)[1:]))
+    return Outcome(
+        run,
+        info,
+        proba,
+        explanation,
+        model_dir,
+        val_proba=val_proba,
+        extra={"n_features": n_features},
+    )

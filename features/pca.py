@@ -91,9 +91,16 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
                 msg = "a variance fraction needs an in-memory fit; give an integer n_components"
                 raise ValueError(msg)
             self.pca_ = IncrementalPCA(n_components=k, whiten=self.whiten)
+            held = None  # one batch behind, so a last batch smaller than k joins it
             for _, b in batches(X, max(self.batch_size, k)):
-                if len(b) >= k:
-                    self.pca_.partial_fit(b.reshape(len(b), -1))
+                b = b.reshape(len(b), -1)
+                if held is not None and len(b) < k:
+                    held = np.concatenate([held, b])
+                    continue
+                if held is not None:
+                    self.pca_.partial_fit(held)
+                held = b
+            self.pca_.partial_fit(held)
         self.n_components_ = int(self.pca_.n_components_)
         self.explained_variance_ratio_ = self.pca_.explained_variance_ratio_.astype(np.float32)
         return self
