@@ -227,7 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--loader", help="loader name; detected from each path if omitted")
     _add_params(pred, "loader parameter or preprocessing option on top of the model's (repeatable)")
     pred.add_argument(
-        "--skip-bad", action="store_true", help="skip stamps with non-finite pixels, listed"
+        "--skip-bad",
+        action="store_true",
+        help="skip (and list) stamps with non-finite pixels, and alerts or stamps found "
+        "unreadable while reading",
     )
     pred.add_argument("--force", action="store_true", help="replace a scores file astrobench wrote")
     report = sub.add_parser("report", help="rebuild the HTML report of a results folder")
@@ -517,7 +520,7 @@ def _cmd_predict(args) -> int:
     skipped = scores.attrs.get("skipped", [])
     if skipped:
         names = ", ".join(skipped[:20]) + (", ..." if len(skipped) > 20 else "")
-        print(f"skipped {len(skipped)} stamp(s) with non-finite pixels: {names}")
+        print(f"skipped {len(skipped)} stamp(s) with non-finite pixels or unreadable: {names}")
     return 0
 
 

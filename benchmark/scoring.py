@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_path, read_json
-from .errors import ConfigError, DataFormatError, MissingPathError, ShapeMismatchError
+from .errors import (
+    ConfigError,
+    CorruptFileError,
+    DataFormatError,
+    MissingPathError,
+    ShapeMismatchError,
+)
 
 __all__ = ["Model", "check_scores_path", "load_model", "predict", "write_scores"]
 
@@ -162,6 +168,16 @@ def load_model(path) -> Model:
     return Model(_model_folder(path))
 
 
+def _preprocessing(model: Model, params: dict, skip_bad: bool) -> dict:
+    """The model's preprocessing with ``params`` on top; ``skip_bad`` drops (and lists)
+    stamps with non-finite pixels where the model's policy would stop."""
+    preprocess = {k: v for k, v in model.spec.get("preprocess", {}).items() if v is not None}
+    preprocess.update(params)
+    if skip_bad and preprocess.get("nan_policy", "raise") == "raise":
+        preprocess["nan_policy"] = "drop"
+    return preprocess
+
+
 def _dataset(model: Model, source, *, loader=None, skip_bad=False, progress=False, **params):
     from . import datasets
 
@@ -189,14 +205,107 @@ def _dataset(model: Model, source, *, loader=None, skip_bad=False, progress=Fals
             msg = f"{source}: expected stamps (N, H, W[, C]), got an array of shape {array.shape}"
             raise ShapeMismatchError(msg)
         return _dataset(model, np.asarray(array, dtype=np.float32), skip_bad=skip_bad)
-    preprocess = {k: v for k, v in model.spec.get("preprocess", {}).items() if v is not None}
-    preprocess.update(params)
-    if skip_bad and preprocess.get("nan_policy", "raise") == "raise":
-        preprocess["nan_policy"] = "drop"  # stamps with non-finite pixels: skipped and listed
+    preprocess = _preprocessing(model, params, skip_bad)
     from .datasets._build import stay_lazy
 
     with stay_lazy():  # read in batches while scoring, not all first
         return datasets.load(str(source), loader=loader, progress=progress, **preprocess)
+
+
+def _parts(model: Model, source, *, chunk_size: int, loader=None, skip_bad=False, **params):
+    """``source`` as an iterable of Datasets: a stream of chunks where its loader streams
+    (ZTF alerts: decoded chunk by chunk), else the one (lazy where possible) Dataset."""
+    if not isinstance(source, np.ndarray) and not str(source).endswith(".npy"):
+        from . import datasets
+
+        preprocess = _preprocessing(model, params, skip_bad)
+        if Path(str(source)).exists():
+            chunks = datasets.load_chunks(
+                str(source), chunk_size=chunk_size, loader=loader, skip_bad=skip_bad, **preprocess
+            )
+            if chunks is not None:
+                return chunks
+    return [_dataset(model, source, loader=loader, skip_bad=skip_bad, **params)]
+
+
+_DONE = object()
+
+
+def _prefetched(items):
+    """``items``, each next one computed in a background thread while the caller works on
+    the current one (decoding and reading overlap scoring)."""
+    items = iter(items)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, items, _DONE)
+        while True:
+            item = pending.result()
+            if item is _DONE:
+                return
+            pending = pool.submit(next, items, _DONE)
+            yield item
+
+
+def _read(ds, start: int, stop: int, skip_bad: bool):
+    """Images ``start:stop`` of ``ds`` and which of them could be read: with ``skip_bad``
+    a batch with an unreadable file is read again one stamp at a time, leaving it out."""
+    try:
+        return np.asarray(ds.images[start:stop], dtype=np.float32), None
+    except (CorruptFileError, DataFormatError, MissingPathError):
+        if not skip_bad:
+            raise
+    ok = np.ones(stop - start, bool)
+    batch = np.zeros((stop - start, *ds.shape[1:]), np.float32)
+    for k in range(start, stop):
+        try:
+            batch[k - start] = ds.images[k]
+        except (CorruptFileError, DataFormatError, MissingPathError) as exc:
+            log.warning("skipped %s: %s", ds.ids[k], exc)
+            ok[k - start] = False
+    return batch, ok
+
+
+def _scored(model: Model, parts, batch_size: int, bar, skip_bad: bool = False):
+    """``(dataset, probabilities, readable)`` for every part, scored batch by batch
+    (``readable``: which stamps could be read; all of them unless ``skip_bad``)."""
+
+    def batches():
+        for ds in parts:
+            model.check(ds)
+            n = len(ds)
+            if not n:
+                yield ds, np.empty((0, *ds.shape[1:]), np.float32), None, 0, 0
+            for i in range(0, n, batch_size):
+                yield ds, *_read(ds, i, min(i + batch_size, n), skip_bad), i, n
+
+    proba = readable = None
+    for ds, batch, ok, i, n in _prefetched(batches()):
+        if i == 0:
+            proba = np.empty((n, len(model.classes)), np.float32)
+            readable = np.ones(n, bool)
+        if ok is not None:
+            readable[i : i + len(batch)] = ok
+        if len(batch):
+            proba[i : i + len(batch)] = model.proba(batch)
+            bar.update(len(batch))
+        if i + len(batch) >= n:
+            yield ds, proba, readable
+
+
+def _frame(ds, proba, classes, cut, source=None) -> pd.DataFrame:
+    frame = pd.DataFrame({"id": np.asarray(ds.ids).astype(str)})
+    for col in ("objectId", "candid"):
+        if col in ds.meta:
+            frame[col] = ds.meta[col].to_numpy()
+    if source is not None:
+        frame["source"] = str(source) if not isinstance(source, np.ndarray) else "array"
+    for k, name in enumerate(classes):
+        frame[f"p_{name}"] = proba[:, k]
+    if len(classes) == 2:
+        positive = proba[:, 1] >= (0.5 if cut is None else cut)
+        frame["predicted"] = np.where(positive, classes[1], classes[0])
+    else:
+        frame["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    return frame
 
 
 def predict(
@@ -220,7 +329,7 @@ def predict(
         Stamp files or folders any loader reads, or arrays (N, H, W, C) already
         preprocessed as the model's training data were.
     batch_size : int
-        Stamps read and scored at a time.
+        Stamps read and scored at a time (ZTF alerts: decoded at a time).
     threshold : float, optional
         Binary decision threshold (default: the one chosen on validation at training).
     skip_bad : bool
@@ -242,48 +351,28 @@ def predict(
         msg = f"batch_size must be a positive integer, got {batch_size}"
         raise ConfigError(msg)
     classes = model.classes
-    binary = len(classes) == 2
     cut = model.spec.get("threshold") if threshold is None else float(threshold)
     sources = inputs if isinstance(inputs, list | tuple) else [inputs]
     frames, skipped = [], []
-    for source in sources:
-        ds = _dataset(
-            model, source, loader=loader, skip_bad=skip_bad, progress=progress, **(params or {})
-        )
-        model.check(ds)
-        for removed in ds.provenance.get("removed", []):
-            skipped.extend(removed.get("ids", []))
-        n = len(ds)
-        starts = list(range(0, n, batch_size))
-        proba = np.empty((n, len(classes)), np.float32)
-        bar = tqdm(total=n, desc="predict", unit="stamp", disable=None if progress else True)
-
-        def read(i, ds=ds):
-            return np.asarray(ds.images[i : i + batch_size], dtype=np.float32)
-
-        with ThreadPoolExecutor(max_workers=1) as pool:  # read the next batch meanwhile
-            pending = pool.submit(read, starts[0]) if starts else None
-            for k, i in enumerate(starts):
-                batch = pending.result()
-                if k + 1 < len(starts):
-                    pending = pool.submit(read, starts[k + 1])
-                proba[i : i + len(batch)] = model.proba(batch)
-                bar.update(len(batch))
+    bar = tqdm(desc="predict", unit="stamp", disable=None if progress else True)
+    try:
+        for source in sources:
+            parts = _parts(
+                model,
+                source,
+                chunk_size=batch_size,
+                loader=loader,
+                skip_bad=skip_bad,
+                **(params or {}),
+            )
+            for ds, proba, readable in _scored(model, parts, batch_size, bar, skip_bad):
+                for removed in ds.provenance.get("removed", []):
+                    skipped.extend(removed.get("ids", []))
+                frame = _frame(ds, proba, classes, cut, source if len(sources) > 1 else None)
+                skipped.extend(frame["id"][~readable])
+                frames.append(frame[readable].reset_index(drop=True))
+    finally:
         bar.close()
-        frame = pd.DataFrame({"id": np.asarray(ds.ids).astype(str)})
-        for col in ("objectId", "candid"):
-            if col in ds.meta:
-                frame[col] = ds.meta[col].to_numpy()
-        if len(sources) > 1:
-            frame["source"] = str(source) if not isinstance(source, np.ndarray) else "array"
-        for k, name in enumerate(classes):
-            frame[f"p_{name}"] = proba[:, k]
-        if binary:
-            positive = proba[:, 1] >= (0.5 if cut is None else cut)
-            frame["predicted"] = np.where(positive, classes[1], classes[0])
-        else:
-            frame["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-        frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     out.attrs.update(run_id=model.spec.get("run_id"), threshold=cut, skipped=skipped)
     return out

@@ -61,6 +61,8 @@ for _name, _module, _help, _example, _meta in [
         {
             "preprocess_defaults": {"nan_policy": "fill"},
             "group_column": "objectId",
+            # predict streams alert files chunk by chunk (bounded memory)
+            "chunks": "benchmark.datasets.ztf_alerts:iter_load",
             "example_params": {"label_from": "drb"},
         },
     ),
@@ -245,3 +247,25 @@ def load(
             drop_classes = [c.strip() for c in drop_classes.split(",")]
         ds = ds.drop_classes(drop_classes)
     return ds
+
+
+def load_chunks(name_or_path, *, chunk_size: int, loader: str | None = None, **params):
+    """The data at a path as a stream of Datasets of at most ``chunk_size`` samples.
+
+    For loaders that can stream (``ztf-alerts``: each chunk decoded when it is reached, so
+    memory stays bounded); ``None`` for the others, which :func:`load` reads (lazily where
+    their format allows).  ``params`` are the preprocessing options.
+    """
+    if loader is None:
+        if str(name_or_path) in DATASETS:
+            return None
+        loader = detect(name_or_path)
+    target = LOADERS.spec(loader).get("chunks")
+    if target is None:
+        return None
+    params = dict(params)
+    defaults = dict(LOADERS.spec(loader).get("preprocess_defaults", {}))
+    preprocess = Preprocess.pop_from(params, **defaults)
+    func = LOADERS.resolve(loader, "chunks")
+    _check_params(loader, func, params)
+    return func(name_or_path, chunk_size=chunk_size, preprocess=preprocess, **params)

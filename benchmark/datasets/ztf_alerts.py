@@ -18,21 +18,23 @@ counted in the log); pass ``nan_policy=raise`` or ``drop`` to change it.
 
 from __future__ import annotations
 
-import gzip
 import io
+import itertools
 import logging
 import warnings
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, CorruptFileError, DataFormatError, MissingPathError
-from ._build import build
+from ._build import build, removal
 from ._labels import encode_labels, read_catalog
 from .preprocess import Preprocess
 
-__all__ = ["CUTOUTS", "STAMP", "load", "sniff"]
+__all__ = ["CUTOUTS", "STAMP", "iter_load", "load", "sniff"]
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,28 @@ def _records(files: list[Path]):
                 raise CorruptFileError(msg) from None
 
 
+try:  # ISA-L's inflate: the same bytes, ~1.8x faster than zlib (astrobench[alerts])
+    from isal.isal_zlib import decompress as _gunzip
+    from isal.isal_zlib import error as _GunzipError
+except ImportError:
+    _gunzip, _GunzipError = zlib.decompress, zlib.error
+
 _FITS_DTYPES = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
+
+
+_END = b"END" + b" " * 77
+_MANDATORY = ("SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2")  # the first cards, in order
+
+
+def _card_at(raw: bytes, key: str, end: int) -> str | None:
+    """The value of the header card ``key`` (a card starts every 80 bytes), or ``None``."""
+    pattern = key.encode().ljust(8) + b"="
+    at = raw.find(pattern, 0, end)
+    while at >= 0 and at % 80:
+        at = raw.find(pattern, at + 1, end)
+    if at < 0:
+        return None
+    return raw[at + 9 : at + 80].split(b"/", 1)[0].strip().decode("ascii", "replace")
 
 
 def _simple_fits_image(raw: bytes) -> np.ndarray | None:
@@ -110,25 +133,28 @@ def _simple_fits_image(raw: bytes) -> np.ndarray | None:
     Returns ``None`` for anything else (extensions only, BLANK values, other NAXIS,
     a short file), which the caller hands to astropy.
     """
-    cards: dict[str, str] = {}
-    end = None
-    for start in range(0, len(raw) - 79, 80):
-        card = raw[start : start + 80].decode("ascii", errors="replace")
-        key = card[:8].strip()
-        if key == "END":
-            end = start + 80
-            break
-        if card[8:10] == "= ":
-            cards[key] = card[10:].split("/", 1)[0].strip()
-    if end is None or cards.get("SIMPLE") != "T" or "BLANK" in cards:
+    end = raw.find(_END)
+    while end >= 0 and end % 80:  # the END card starts a card
+        end = raw.find(_END, end + 1)
+    if end < 0 or end < 80 * len(_MANDATORY):
+        return None
+    end += 80
+    cards = {}
+    for i, key in enumerate(_MANDATORY):  # FITS puts these first, in this order
+        card = raw[80 * i : 80 * i + 80]
+        if card[:8].rstrip() != key.encode() or card[8:10] != b"= ":
+            return None
+        cards[key] = card[10:].split(b"/", 1)[0].strip().decode("ascii", "replace")
+    if cards["SIMPLE"] != "T" or _card_at(raw, "BLANK", end) is not None:
         return None
     try:
         bitpix, naxis = int(cards["BITPIX"]), int(cards["NAXIS"])
         if naxis != 2 or bitpix not in _FITS_DTYPES:
             return None
         nx, ny = int(cards["NAXIS1"]), int(cards["NAXIS2"])
-        scale, zero = float(cards.get("BSCALE", 1)), float(cards.get("BZERO", 0))
-    except (KeyError, ValueError):
+        scale = float(_card_at(raw, "BSCALE", end) or 1)
+        zero = float(_card_at(raw, "BZERO", end) or 0)
+    except ValueError:
         return None
     offset = -(-end // 2880) * 2880
     dtype = np.dtype(_FITS_DTYPES[bitpix])
@@ -150,14 +176,15 @@ def _cutout(alert: dict, key: str, where: str) -> tuple[np.ndarray, bool]:
         msg = f"{where}: alert {alert.get('candid')} has no {key}.stampData"
         raise DataFormatError(msg)
     try:
-        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        # wbits 31: a gzip stream (header and CRC checked by zlib itself, no Python loop)
+        raw = _gunzip(data, 31) if data[:2] == b"\x1f\x8b" else data
         img = _simple_fits_image(raw)
         if img is None:  # anything beyond a plain 2-D primary image: astropy reads it
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", fits.verify.VerifyWarning)
                 with fits.open(io.BytesIO(raw), memmap=False) as hdul:
                     img = np.asarray(hdul[0].data, dtype=np.float32)
-    except (OSError, ValueError, TypeError, EOFError) as exc:
+    except (OSError, ValueError, TypeError, EOFError, zlib.error, _GunzipError) as exc:
         msg = f"{where}: alert {alert.get('candid')}: corrupt {key} cutout ({exc})"
         raise CorruptFileError(msg) from None
     if img.ndim != 2 or img.shape[0] > STAMP or img.shape[1] > STAMP:
@@ -169,6 +196,94 @@ def _cutout(alert: dict, key: str, where: str) -> tuple[np.ndarray, bool]:
         out[: img.shape[0], : img.shape[1]] = img
         img = out
     return img, padded
+
+
+def _decode(alerts, where: str, bad: list | None = None) -> tuple[np.ndarray, pd.DataFrame, int]:
+    """Triplets (N, 63, 63, 3) float32, the alerts' fields and the count of padded cutouts.
+
+    With ``bad`` (a list), an alert whose cutouts cannot be read is left out and its
+    ``candid`` appended there, instead of stopping with an error naming it.
+    """
+    stamps, rows, n_padded = [], [], 0
+    for alert in alerts:
+        stamp = np.empty((STAMP, STAMP, len(CUTOUTS)), np.float32)
+        padded = 0
+        try:
+            for c, key in enumerate(CUTOUTS):
+                stamp[..., c], edge = _cutout(alert, key, where)
+                padded += edge
+        except (CorruptFileError, DataFormatError) as exc:
+            if bad is None:
+                raise
+            log.info("skipped: %s", exc)
+            bad.append(str(alert.get("candid")))
+            continue
+        n_padded += padded
+        stamps.append(stamp)
+        cand = alert.get("candidate") or {}
+        rows.append({"objectId": alert.get("objectId"), "candid": alert.get("candid"), **cand})
+    if n_padded:
+        log.info("%s: %d edge cutouts padded to 63x63 with NaN", where, n_padded)
+    images = np.stack(stamps) if stamps else np.empty((0, STAMP, STAMP, len(CUTOUTS)), np.float32)
+    return images, pd.DataFrame(rows), n_padded
+
+
+def _checked_files(path: Path) -> list[Path]:
+    if not path.exists():
+        msg = f"{path}: no such file or folder; check the path"
+        raise MissingPathError(msg)
+    files = _files(path)
+    if not files:
+        msg = f"{path}: no .parquet or .avro alert files found"
+        raise MissingPathError(msg)
+    return files
+
+
+def _flat(meta: pd.DataFrame) -> pd.DataFrame:
+    """``meta`` without the nested fields (cutouts, previous candidates, ...)."""
+    objects = [c for c in meta.columns if meta[c].dtype.kind == "O"]  # never numbers
+    return meta.drop(columns=[c for c in objects if meta[c].map(_is_nested).any()])
+
+
+def iter_load(
+    path,
+    *,
+    chunk_size: int = 1024,
+    skip_bad: bool = False,
+    preprocess: Preprocess,
+    name: str | None = None,
+) -> Iterator:
+    """The alerts of ``path`` as a stream of unlabelled Datasets of ``chunk_size`` alerts.
+
+    What ``predict`` reads: one chunk decoded at a time, so memory stays bounded whatever
+    the number of alerts, with the preprocessing and ``nan_policy`` of :func:`load`
+    applied to each chunk (stamps dropped by ``nan_policy="drop"`` are listed in each
+    chunk's ``provenance["removed"]``).  With ``skip_bad`` an alert whose cutouts cannot
+    be read is listed there too, instead of stopping the stream.
+    """
+    path = Path(path)
+    records = _records(_checked_files(path))
+    while True:
+        chunk = list(itertools.islice(records, chunk_size))
+        if not chunk:
+            return
+        bad = [] if skip_bad else None
+        images, meta, n_padded = _decode(chunk, str(path), bad)
+        if meta.empty:
+            meta = pd.DataFrame({"objectId": [], "candid": []})
+        yield build(
+            images,
+            np.full(len(meta), -1, dtype=np.int64),
+            (),
+            ids=meta["candid"].astype(str),
+            meta=_flat(meta),
+            preprocess=preprocess,
+            channels=CHANNELS,
+            name=name or "ztf-alerts",
+            where=str(path),
+            extra={"padded_cutouts": n_padded},
+            removed=[removal(len(bad), "unreadable cutouts", bad)] if bad else None,
+        )
 
 
 def load(
@@ -199,32 +314,12 @@ def load(
     from tqdm.auto import tqdm
 
     path = Path(path)
-    if not path.exists():
-        msg = f"{path}: no such file or folder; check the path"
-        raise MissingPathError(msg)
-    files = _files(path)
-    if not files:
-        msg = f"{path}: no .parquet or .avro alert files found"
-        raise MissingPathError(msg)
+    files = _checked_files(path)
     if catalog is not None and label_from is not None:
         msg = "give labels either with catalog=... or with label_from=..., not both"
         raise ConfigError(msg)
-    stamps, rows, n_padded = [], [], 0
-    for alert in tqdm(
-        _records(files), desc="alerts", unit="alert", disable=None if progress else True
-    ):
-        planes = []
-        for key in CUTOUTS:
-            img, padded = _cutout(alert, key, str(path))
-            planes.append(img)
-            n_padded += padded
-        stamps.append(np.stack(planes, axis=-1))
-        cand = alert.get("candidate") or {}
-        rows.append({"objectId": alert.get("objectId"), "candid": alert.get("candid"), **cand})
-    if n_padded:
-        log.info("%s: %d edge cutouts padded to 63x63 with NaN", path, n_padded)
-    meta = pd.DataFrame(rows)
-    images = np.stack(stamps) if stamps else np.empty((0, STAMP, STAMP, 3), np.float32)
+    alerts = tqdm(_records(files), desc="alerts", unit="alert", disable=None if progress else True)
+    images, meta, n_padded = _decode(alerts, str(path))
     labels = np.full(len(meta), -1, dtype=np.int64)
     classes: tuple[str, ...] = ()
     if label_from is not None:
@@ -249,7 +344,7 @@ def load(
             )
             raise DataFormatError(msg)
         labels, classes = encode_labels(merged[label_column], class_names)
-    meta = meta.drop(columns=[c for c in meta.columns if meta[c].map(_is_nested).any()])
+    meta = _flat(meta)
     return build(
         images,
         labels,

@@ -160,7 +160,9 @@ def test_bad_stamps_stop_the_run_or_are_skipped_and_listed(trained, tmp_path, ca
     assert main(["-q", "predict", run, str(bad), "-o", str(out), "--skip-bad"]) == 0
     frame = pd.read_parquet(out)
     assert len(frame) == 28 and not {"3", "7"} & set(frame["id"])
-    assert "skipped 2 stamp(s) with non-finite pixels: 3, 7" in capsys.readouterr().out
+    assert (
+        "skipped 2 stamp(s) with non-finite pixels or unreadable: 3, 7" in capsys.readouterr().out
+    )
     caplog.set_level("INFO")
     predict(run, bad, skip_bad=True)
     assert "'3'" in caplog.text and "'7'" in caplog.text  # the skipped stamps are listed
@@ -198,3 +200,86 @@ def test_alert_packets_keep_object_and_candidate_ids(tmp_path):
     back = pd.read_parquet(path)
     pd.testing.assert_frame_equal(back, scores.reset_index(drop=True), check_dtype=False)
     shutil.rmtree(tmp_path / "res")
+
+
+def test_alert_files_are_decoded_chunk_by_chunk_with_the_same_scores(tmp_path, monkeypatch):
+    """predict never decodes a whole alert file at once: each chunk of --batch-size alerts
+    is decoded (the next one while the current is scored), and the scores are those of the
+    file loaded whole; a corrupt cutout stops it naming the alert."""
+    from benchmark.config import load_experiment
+    from benchmark.datasets import examples, ztf_alerts
+    from benchmark.errors import CorruptFileError
+    from benchmark.runner import run_experiment
+
+    exp = tmp_path / "tri.toml"
+    exp.write_text(
+        'name = "tri"\n[dataset]\nsource = "sim-sdss-sn"\nscheme = "binary"\n'
+        '[dataset.params]\nn = 300\nlayout = "triplet"\n[features]\npca = { n_components = 5 }'
+        '\n[methods]\nlogreg = {}\n[run]\nn_candidates = 0\nn_bootstrap = 0\nsave_models = "all"\n'
+    )
+    store = run_experiment(load_experiment(exp), out=tmp_path / "res", progress=False)
+    model = load_model(store.run_dir("pca__logreg__seed0"))
+    alerts = examples.write_ztf_avro(tmp_path / "night.avro", n=10)
+    whole = predict(model, alerts, batch_size=1024)
+    sizes = []
+    decode = ztf_alerts._decode
+
+    def counting(chunk, where, bad=None):
+        sizes.append(len(chunk))
+        return decode(chunk, where, bad)
+
+    monkeypatch.setattr(ztf_alerts, "_decode", counting)
+    chunked = predict(model, alerts, batch_size=4)
+    assert sizes == [4, 4, 2]  # never more than one chunk of alerts decoded at a time
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked["candid"].tolist() == list(range(1000, 1010))
+    bad = examples.ztf_alerts(10)
+    bad[6]["cutoutTemplate"]["stampData"] = b"\x1f\x8b not a gzip stream"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "bad.parquet"
+
+    pq.write_table(pa.Table.from_pylist(bad), path)
+    with pytest.raises(CorruptFileError, match="alert 1006: corrupt cutoutTemplate cutout"):
+        predict(model, path, batch_size=4)
+    kept = predict(model, path, batch_size=4, skip_bad=True)
+    assert kept.attrs["skipped"] == ["1006"] and 1006 not in set(kept["candid"])
+    pd.testing.assert_frame_equal(kept, whole[whole["candid"] != 1006].reset_index(drop=True))
+
+
+def test_an_unreadable_stamp_file_stops_the_run_naming_it(trained, tmp_path, capsys):
+    from benchmark.datasets import examples
+
+    folder = examples.write_fits_stamps(tmp_path / "stamps", n=8, size=16, bands="gri")
+    (folder / "stamp05.fits").write_bytes(b"SIMPLE  =                    T" + b"\0" * 10)
+    run = str(trained / "res" / "runs" / "pca__logreg__seed0")
+    out = tmp_path / "s.csv"
+    args = ["-q", "predict", run, str(folder), "-o", str(out), "--batch-size", "3"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "stamp05.fits" in err[0] and not out.exists()
+
+
+def test_unreadable_stamps_met_while_reading_are_skipped_and_listed(trained, monkeypatch):
+    """A lazily read input whose batch has an unreadable stamp: --skip-bad reads that batch
+    one stamp at a time and leaves out (and lists) only the unreadable one."""
+    from benchmark.datasets.arrays import HDF5Images
+    from benchmark.errors import CorruptFileError
+
+    data = trained / "toy.h5"
+    whole = predict(trained / "res" / "runs" / "pca__logreg__seed0", data, batch_size=50)
+    read = HDF5Images._read
+
+    def failing(self, rows):
+        if 17 in rows:
+            raise CorruptFileError("stamp 17: unreadable (test)")
+        return read(self, rows)
+
+    monkeypatch.setattr(HDF5Images, "_read", failing)
+    run = trained / "res" / "runs" / "pca__logreg__seed0"
+    with pytest.raises(CorruptFileError, match="stamp 17"):
+        predict(run, data, batch_size=50)
+    kept = predict(run, data, batch_size=50, skip_bad=True)
+    assert kept.attrs["skipped"] == ["17"] and len(kept) == len(whole) - 1
+    pd.testing.assert_frame_equal(kept, whole[whole["id"] != "17"].reset_index(drop=True))
