@@ -34,7 +34,7 @@ pca = { n_components = 5 }
 logreg = {}
 nb = {}
 decision-tree = {}
-rf = { n_estimators = 200 }
+rf = { n_estimators = 50 }
 
 [run]
 seeds = 2
@@ -42,7 +42,7 @@ n_candidates = 0
 n_bootstrap = 50
 """
 
-_CNN = "negm2021 = { epochs = 2, filters = [4, 8, 8] }\n"
+_CNN = "negm2021 = { epochs = 1, filters = [4, 8, 8] }\n"
 
 needs_dask = pytest.mark.skipif(
     importlib.util.find_spec("distributed") is None,
@@ -64,10 +64,11 @@ def small(tmp_path):
 
 @pytest.fixture(scope="module")
 def cluster():
-    """One 2-worker LocalCluster for the module (its workers started once)."""
+    """One 2-worker LocalCluster for the module (its workers started once), each worker
+    holding one "GPU" resource that CNN runs claim."""
     pytest.importorskip("distributed")
-    executor = DaskExecutor("local:2")
-    executor.client  # noqa: B018 - starts the cluster
+    executor = DaskExecutor("local:2", deep_resources={"GPU": 1})
+    executor.connect()
     yield executor
     executor.close()
 
@@ -125,20 +126,32 @@ def test_an_unreachable_scheduler_is_a_clear_error(small, tmp_path, capsys):
 # ------------------------------------------------------------------- on a LocalCluster
 @needs_dask
 @pytest.mark.slow
-def test_a_quick_experiment_on_two_workers_records_what_a_local_run_does(small, tmp_path, cluster):
+def test_a_quick_experiment_on_two_workers_records_what_a_local_run_does(
+    small, tmp_path, cluster, monkeypatch
+):
     pytest.importorskip("keras")
-    small.write_text(SMALL.replace("rf = ", _CNN + "rf = "))
+    small.write_text(SMALL.replace("rf = ", _CNN + "rf = ").replace("seeds = 2", "seeds = 1"))
     config = load_experiment(small)
+    claimed = {}
+    submit = cluster.client.submit
+
+    def spying(fn, job, **kwargs):  # what each run asks the scheduler for
+        claimed[job.run.id] = kwargs.get("resources")
+        return submit(fn, job, **kwargs)
+
+    monkeypatch.setattr(cluster.client, "submit", spying)
     local = run_experiment(config, out=tmp_path / "local", progress=False)
     remote = run_experiment(config, out=tmp_path / "dask", progress=False, executor=cluster)
     a, b = _records(local.root), _records(remote.root)
-    assert sorted(a) == sorted(b) and len(a) == 2 * (2 * 4 + 1 + 1)  # seeds × runs
+    assert sorted(a) == sorted(b) == sorted(claimed)
+    assert len(a) == 2 * 4 + 1 + 1  # feature sets × methods + shortcut + CNN
     classical = [rid for rid, r in a.items() if r["kind"] != "deep"]
     _same_files(local.root, remote.root, classical)  # byte for byte
     for rid in set(a) - set(classical):  # CNNs: same split, test stamps and saved model
         assert a[rid]["split_id"] == b[rid]["split_id"] and b[rid]["history"]
         assert (remote.root / "runs" / rid / "model" / "input.json").is_file()
-    assert (local.root / "table.csv").exists() is (remote.root / "table.csv").exists()
+        assert claimed[rid] == {"GPU": 1}  # CNN runs go to workers with a GPU
+    assert all(claimed[rid] is None for rid in classical)
     assert not (remote.root / "work" / "_inputs").exists()  # the workers' inputs removed
     assert remote.metadata()["executor"]["workers"] == 2
     assert "executor" not in local.metadata()
@@ -173,6 +186,9 @@ class _KillingExecutor:
     def describe(self):
         return self.inner.describe()
 
+    def connect(self):
+        self.inner.connect()
+
     def map(self, fn, jobs, **kw):
         client = self.inner.client
         for outcome in self.inner.map(fn, jobs, **kw):
@@ -187,47 +203,12 @@ class _KillingExecutor:
 
 @needs_dask
 @pytest.mark.slow
-def test_an_experiment_survives_a_worker_killed_mid_run(small, tmp_path):
-    small.write_text(SMALL.replace("seeds = 2", "seeds = 3"))
+def test_an_experiment_survives_a_worker_killed_mid_run(small, tmp_path, cluster):
+    """Last in the module: a worker of the shared cluster is killed (its nanny restarts it)."""
     config = load_experiment(small)
-    with DaskExecutor("local:2") as cluster:
-        killer = _KillingExecutor(cluster)
-        store = run_experiment(config, out=tmp_path / "r", progress=False, executor=killer)
-        assert killer.killed is not None  # a worker did die mid-experiment
+    killer = _KillingExecutor(cluster)
+    store = run_experiment(config, out=tmp_path / "r", progress=False, executor=killer)
+    assert killer.killed is not None  # a worker did die mid-experiment
     lines = (store.root / "records.jsonl").read_text().splitlines()
     ids = [json.loads(line)["run_id"] for line in lines]
-    assert len(ids) == len(set(ids)) == 3 * (2 * 4 + 1)  # every run, once
-    local = run_experiment(config, out=tmp_path / "local", progress=False)
-    _same_files(local.root, store.root, ids)
-
-
-@needs_dask
-@pytest.mark.slow
-def test_cnn_runs_claim_the_deep_resources(small, tmp_path):
-    pytest.importorskip("keras")
-    small.write_text(SMALL.replace("rf = ", _CNN + "rf = ").replace("seeds = 2", "seeds = 1"))
-    config = load_experiment(small).select(features=["pca"])
-    seen = {}
-
-    class Spy(DaskExecutor):
-        def map(self, fn, jobs, **kw):
-            jobs = list(jobs)
-            seen.update({j.run.method: j.heavy for j in jobs})
-            client = self.client
-            original = client.submit
-
-            def submit(*args, resources=None, **kwargs):
-                seen[args[1].run.method + ":resources"] = resources
-                return original(*args, resources=resources, **kwargs)
-
-            client.submit = submit
-            try:
-                yield from super().map(fn, jobs, **kw)
-            finally:
-                client.submit = original
-
-    with Spy("local:1", deep_resources={"GPU": 1}) as executor:
-        store = run_experiment(config, out=tmp_path / "r", progress=False, executor=executor)
-    assert seen["negm2021"] is True and seen["negm2021:resources"] == {"GPU": 1}
-    assert seen["logreg"] is False and seen["logreg:resources"] is None
-    assert {r["method"] for r in store.records()} >= {"negm2021", "logreg"}
+    assert len(ids) == len(set(ids)) == 2 * (2 * 4 + 1)  # every run, once
