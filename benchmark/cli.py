@@ -229,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument(
         "--skip-bad",
         action="store_true",
-        help="skip (and list) stamps with non-finite pixels, and alerts or stamps found "
-        "unreadable while reading",
+        help="leave out (and list) stamps with non-finite pixels, unreadable files, alerts "
+        "or cutouts, and files of another size than the first, instead of stopping",
     )
     pred.add_argument("--force", action="store_true", help="replace a scores file astrobench wrote")
     report = sub.add_parser("report", help="rebuild the HTML report of a results folder")

@@ -91,7 +91,9 @@ class Model:
             )
             raise ShapeMismatchError(msg)
         channels = list(self.spec["channels"])
-        if list(dataset.channels) != channels and not _generic(dataset.channels):
+        # case aside: FITS writers upper-case EXTNAMEs ("g" band -> "G")
+        same = [str(c).lower() for c in dataset.channels] == [str(c).lower() for c in channels]
+        if not same and not _generic(dataset.channels):
             msg = (
                 f"{dataset.name}: channels are {', '.join(dataset.channels)} but {name} was "
                 f"trained on {', '.join(channels)} (in that order)"
@@ -206,9 +208,11 @@ def _dataset(model: Model, source, *, loader=None, skip_bad=False, progress=Fals
             raise ShapeMismatchError(msg)
         return _dataset(model, np.asarray(array, dtype=np.float32), skip_bad=skip_bad)
     preprocess = _preprocessing(model, params, skip_bad)
-    from .datasets._build import stay_lazy
+    from .datasets._build import for_scoring
 
-    with stay_lazy():  # read in batches while scoring, not all first
+    # read in batches while scoring, not all first; no labels needed; skip_bad leaves
+    # out (and lists) files that cannot be read
+    with for_scoring(skip_bad=skip_bad):
         return datasets.load(str(source), loader=loader, progress=progress, **preprocess)
 
 
@@ -218,11 +222,15 @@ def _parts(model: Model, source, *, chunk_size: int, loader=None, skip_bad=False
     if not isinstance(source, np.ndarray) and not str(source).endswith(".npy"):
         from . import datasets
 
+        from .datasets._build import for_scoring
+
         preprocess = _preprocessing(model, params, skip_bad)
         if Path(str(source)).exists():
-            chunks = datasets.load_chunks(
-                str(source), chunk_size=chunk_size, loader=loader, skip_bad=skip_bad, **preprocess
-            )
+            with for_scoring(skip_bad=skip_bad):  # format detection as for scoring
+                chunks = datasets.load_chunks(
+                    str(source), chunk_size=chunk_size, loader=loader, skip_bad=skip_bad,
+                    **preprocess,
+                )
             if chunks is not None:
                 return chunks
     return [_dataset(model, source, loader=loader, skip_bad=skip_bad, **params)]
@@ -333,7 +341,9 @@ def predict(
     threshold : float, optional
         Binary decision threshold (default: the one chosen on validation at training).
     skip_bad : bool
-        Skip stamps with non-finite pixels (listed in the log) instead of stopping.
+        Leave out stamps with non-finite pixels, unreadable files, alerts or cutouts, and
+        files unlike the first readable one, instead of stopping; they are listed in the
+        log and in ``attrs["skipped"]``.
     params : dict, optional
         Loader parameters and preprocessing options on top of the model's own (e.g.
         ``crop=69`` for larger stamps).

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..errors import NonFiniteError, ShapeMismatchError
+from ..errors import CorruptFileError, MissingPathError, NonFiniteError, ShapeMismatchError
 from ._imageio import image_info, read_image, read_scaled
 from .arrays import FileImages, LazyImages, iter_batches
 from .container import Dataset
@@ -20,18 +21,44 @@ log = logging.getLogger(__name__)
 
 #: Folders whose decoded images would exceed this many bytes are read lazily.
 EAGER_LIMIT_BYTES = 2 * 1024**3
-_stay_lazy = [False]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How loaders read files just now (set by :func:`for_scoring`; defaults for training).
+
+    ``lazy``: read lazily whatever the data's size; ``skip_bad``: leave out files that
+    cannot be read or differ in size, depth or channels from the first readable one
+    (each named in the data set's ``provenance["removed"]``) instead of stopping;
+    ``unlabelled``: labels are not needed, so files without one are kept.
+    """
+
+    lazy: bool = False
+    skip_bad: bool = False
+    unlabelled: bool = False
+
+
+_reading = [Reading()]
+
+#: Label of every sample of an unlabelled input (scoring only).
+UNLABELLED = "unlabelled"
+
+
+def reading() -> Reading:
+    """The current :class:`Reading`."""
+    return _reading[-1]
 
 
 @contextlib.contextmanager
-def stay_lazy():
-    """Within this block, loaders that can read lazily do so whatever the data's size
-    (``predict`` reads batch by batch while it scores, instead of everything first)."""
-    _stay_lazy.append(True)
+def for_scoring(*, skip_bad: bool = False):
+    """Within this block loaders read as ``predict`` needs: lazily (batch by batch while
+    scoring, not everything first), without labels, and with ``skip_bad`` leaving out
+    unreadable files instead of stopping."""
+    _reading.append(Reading(lazy=True, skip_bad=skip_bad, unlabelled=True))
     try:
         yield
     finally:
-        _stay_lazy.pop()
+        _reading.pop()
 
 
 def removal(count: int, reason: str, ids=None) -> dict:
@@ -48,6 +75,13 @@ def removal(count: int, reason: str, ids=None) -> dict:
     log.warning("removed %d samples: %s: %s", count, reason, shown)
     record["ids"] = ids[:1000]
     return record
+
+
+def skipped_record(ids, messages) -> dict:
+    """The removal record of files left out as unreadable (``skip_bad``), each reason logged."""
+    for i, message in list(zip(ids, messages))[:10]:
+        log.warning("skipped %s: %s", i, message)
+    return removal(len(ids), "unreadable file or unlike the others (skip_bad)", ids=ids)
 
 
 def nonfinite_rows(images, batch_size: int = 512) -> np.ndarray:
@@ -119,11 +153,20 @@ def build(
     """
     ids = [str(i) for i in ids]
     removed = list(removed or [])
+    skipped = getattr(images, "skipped", None)
+    if skipped:  # files file_images left out (skip_bad): drop their rows too
+        keep = np.ones(len(ids), dtype=bool)
+        keep[[i for i, _ in skipped]] = False
+        removed.append(skipped_record([ids[i] for i, _ in skipped], [m for _, m in skipped]))
+        labels = np.asarray(labels)[keep]
+        ids = [i for i, k in zip(ids, keep) if k]
+        if meta is not None:
+            meta = meta.reset_index(drop=True).loc[keep].reset_index(drop=True)
     preprocessed = isinstance(images, LazyImages)
     if eager_limit is not None:
         limit = eager_limit
     else:
-        limit = 0 if _stay_lazy[-1] else EAGER_LIMIT_BYTES
+        limit = 0 if reading().lazy else EAGER_LIMIT_BYTES
     if preprocessed and int(np.prod(images.shape)) * 4 <= limit:
         images = _materialize(images, progress)
     if isinstance(images, LazyImages):
@@ -201,6 +244,10 @@ def file_images(
 ):
     """Check that image files share one size, bit depth and channel count; wrap them lazily.
 
+    Under :func:`for_scoring` with ``skip_bad``, unreadable files and files unlike the
+    first readable one are left out: ``images.skipped`` lists ``(index, reason)`` and
+    :func:`build` drops their rows.
+
     Returns
     -------
     images : FileImages
@@ -211,21 +258,31 @@ def file_images(
     """
     if not paths:
         return np.empty((0, 1, 1, 1), np.float32), tuple(channels or ("0",)), None
-    first = image_info(paths[0])
-    for p in tqdm(
-        paths[1:],
-        desc="checking images",
-        unit="file",
-        disable=None if progress else True,
-        leave=False,
+    skip = reading().skip_bad
+    skipped, first, first_path = [], None, None
+    for i, p in enumerate(
+        tqdm(paths, desc="checking images", unit="file", disable=None if progress else True)
     ):
-        info = image_info(p)
-        if info.shape != first.shape or info.depth != first.depth:
-            _same_kind(p, info, paths[0], first)
-    sample = read_image(paths[0])
-    if sample.shape != first.shape:
-        msg = f"{paths[0]}: header says {first.shape} but the pixels are {sample.shape}"
-        raise ShapeMismatchError(msg)
+        try:
+            info = image_info(p)
+            if first is None:
+                sample = read_image(p)
+                if sample.shape != info.shape:
+                    msg = f"{p}: header says {info.shape} but the pixels are {sample.shape}"
+                    raise ShapeMismatchError(msg)
+                first, first_path = info, p
+            elif info.shape != first.shape or info.depth != first.depth:
+                _same_kind(p, info, first_path, first)
+        except (CorruptFileError, MissingPathError, ShapeMismatchError) as exc:
+            if not skip:
+                raise
+            skipped.append((i, str(exc)))
+    if first is None:
+        msg = f"none of the {len(paths)} image files is readable (first: {skipped[0][1]})"
+        raise CorruptFileError(msg)
+    if skipped:
+        left_out = {i for i, _ in skipped}
+        paths = [p for i, p in enumerate(paths) if i not in left_out]
     integer = first.depth in ("8-bit", "16-bit")
     if channels is None:
         rgb = integer and first.shape[2] == 3
@@ -234,5 +291,6 @@ def file_images(
         paths, read_scaled, first.shape, preprocess=preprocess, channel_names=channels
     )
     images.integer_source = integer
+    images.skipped = skipped
     scale = {"8-bit": "1/255 for 8-bit files", "16-bit": "1/65535 for 16-bit files"}
     return images, tuple(channels), scale.get(first.depth)

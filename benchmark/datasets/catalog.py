@@ -6,7 +6,8 @@ Example::
         -p id_column=OBJID -p label_column=CLASS -p pattern={id}.jpeg
 
 Every catalogue row needs an image file; rows whose file is missing are an
-error unless ``missing="skip"``, which removes them and reports how many.
+error unless ``missing="skip"`` (or ``predict --skip-bad``), which removes them and
+reports which.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError, MissingPathError
-from ._build import build, file_images, removal
+from ._build import build, file_images, reading, removal
 from ._labels import encode_labels, read_catalog
 from .preprocess import Preprocess
 
@@ -32,14 +33,15 @@ def resolve_files(root: Path, ids, pattern: str, missing: str):
     paths = [root / pattern.replace("{id}", str(i)) for i in ids]
     keep = [p.is_file() for p in paths]
     n_missing = keep.count(False)
-    if n_missing and missing == "raise":
+    if n_missing and missing == "raise" and not reading().skip_bad:
         first = paths[keep.index(False)]
         msg = (
             f"{first}: image file not found ({n_missing} of {len(paths)} catalogue rows have no "
             f"file); check pattern={pattern!r} or pass missing=skip to leave them out"
         )
         raise MissingPathError(msg)
-    removed = [removal(n_missing, "catalogue rows without an image file")] if n_missing else []
+    gone = [str(i) for i, k in zip(ids, keep) if not k]
+    removed = [removal(n_missing, "catalogue rows without an image file", ids=gone)] if gone else []
     return [str(p) for p, k in zip(paths, keep) if k], keep, removed
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import CorruptFileError, DataFormatError, MissingPathError
-from ._build import build, file_images
+from ._build import UNLABELLED, build, file_images, reading, skipped_record
 from ._imageio import FITS_SUFFIXES, is_fits, open_fits
 from ._labels import encode_labels, read_catalog
 from .catalog import resolve_files
@@ -86,23 +86,43 @@ def load(
         if not files:
             msg = f"{root}: no FITS files (.fits, .fit, .fits.gz) found"
             raise MissingPathError(msg)
-        raw_labels = []
+        raw_labels, paths, ids, bad = [], [], [], []
         for p in files:
-            value, _ = _header_info(p, label_keyword)
-            if value is None:
+            try:
+                value, _ = _header_info(p, label_keyword)
+            except CorruptFileError as exc:
+                if not reading().skip_bad:
+                    raise
+                bad.append((stem(p), str(exc)))
+                continue
+            if value is None and not reading().unlabelled:
                 msg = (
                     f"{p}: no {label_keyword!r} keyword in the primary header; give labels with "
                     f"-p catalog=labels.csv or name the keyword with -p label_keyword=..."
                 )
                 raise DataFormatError(msg)
             raw_labels.append(value)
-        paths, ids = [str(p) for p in files], [stem(p) for p in files]
+            paths.append(str(p))
+            ids.append(stem(p))
+        if any(v is None for v in raw_labels):  # scoring: labels are not needed
+            raw_labels = [UNLABELLED] * len(raw_labels)
+        if bad and not paths:
+            msg = f"{root}: none of the {len(bad)} FITS files is readable (first: {bad[0][1]})"
+            raise CorruptFileError(msg)
+        if bad:
+            removed.append(skipped_record([i for i, _ in bad], [m for _, m in bad]))
     labels, classes = encode_labels(raw_labels, class_names)
     channels = None
-    if paths:
-        _, names = _header_info(Path(paths[0]), None)
+    for p in paths:  # extension names of the first readable file
+        try:
+            _, names = _header_info(Path(p), None)
+        except CorruptFileError:
+            if not reading().skip_bad:
+                raise
+            continue
         if len(names) > 1 and len(set(names)) == len(names) and "PRIMARY" not in names:
             channels = tuple(names)
+        break
     images, channels, scale = file_images(
         paths, preprocess=preprocess, channels=channels, progress=progress
     )

@@ -8,7 +8,8 @@ Two layouts are recognised::
 With split folders, each image's part is kept in ``meta["split"]`` and the
 split module respects it (seed 003's ``data/train/spiral`` layout; the Galaxy
 Zoo 2 sample in ``../shared/data/gz2_spirals``).  Classes are the sorted
-sub-folder names.
+sub-folder names.  For scoring (``predict``), a flat folder of JPEG/PNG images
+without class folders is read too, unlabelled.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import EmptyClassError, MissingPathError
-from ._build import build, file_images
-from ._imageio import is_image_file
+from ._build import UNLABELLED, build, file_images, reading
+from ._imageio import RASTER_SUFFIXES, is_image_file
 from .preprocess import Preprocess
 
 __all__ = ["SPLIT_FOLDERS", "load", "sniff"]
@@ -47,6 +48,14 @@ def _has_images(path: Path) -> bool:
     return any(is_image_file(p) for p in path.iterdir() if p.is_file())
 
 
+def _flat(path: Path) -> bool:
+    """A folder of raster images without class folders, read when scoring (unlabelled);
+    a flat folder of FITS files is the ``fits-stamps`` loader's."""
+    return reading().unlabelled and any(
+        p.is_file() and p.name.lower().endswith(RASTER_SUFFIXES) for p in path.iterdir()
+    )
+
+
 def sniff(path) -> bool:
     """True if ``path`` is a folder of class folders (optionally under split folders)."""
     path = Path(path)
@@ -54,7 +63,7 @@ def sniff(path) -> bool:
         return False
     subs = _subdirs(path)
     if not subs:
-        return False
+        return _flat(path)
     if all(s.name.lower() in SPLIT_FOLDERS for s in subs):
         subs = [c for s in subs for c in _subdirs(s)]
     return any(_has_images(s) for s in subs)
@@ -92,6 +101,11 @@ def load(path, *, preprocess: Preprocess, progress: bool = True, name: str | Non
         parts = [(None, root)]
     records = []
     ignored = 0
+    if not subs and _flat(root):  # scoring a flat folder: one unlabelled class
+        parts = []
+        files = sorted(p for p in root.iterdir() if p.is_file())
+        records = [(None, UNLABELLED, p) for p in files if is_image_file(p)]
+        ignored = len(files) - len(records)
     for part, folder in parts:
         class_dirs = _subdirs(folder)
         if not class_dirs:
@@ -116,7 +130,7 @@ def load(path, *, preprocess: Preprocess, progress: bool = True, name: str | Non
     paths = [str(r[2]) for r in records]
     ids = [str(r[2].relative_to(root).with_suffix("")) for r in records]
     meta = pd.DataFrame({"file": [str(r[2].relative_to(root)) for r in records]})
-    if parts[0][0] is not None:
+    if parts and parts[0][0] is not None:
         meta["split"] = [r[0] for r in records]
     images, channels, scale = file_images(paths, preprocess=preprocess, progress=progress)
     return build(

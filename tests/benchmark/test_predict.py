@@ -283,3 +283,75 @@ def test_unreadable_stamps_met_while_reading_are_skipped_and_listed(trained, mon
     kept = predict(run, data, batch_size=50, skip_bad=True)
     assert kept.attrs["skipped"] == ["17"] and len(kept) == len(whole) - 1
     pd.testing.assert_frame_equal(kept, whole[whole["id"] != "17"].reset_index(drop=True))
+
+
+def test_fits_stamps_without_labels_are_scored_and_bad_files_skipped(trained, tmp_path, capsys):
+    """FITS stamps need no label keyword to be scored; an unreadable stamp and one of
+    another size stop the run naming the file, or are left out and listed (--skip-bad)."""
+    from astropy.io import fits
+
+    from benchmark.datasets import examples
+    from benchmark.errors import CorruptFileError
+
+    run = trained / "res" / "runs" / "pca__logreg__seed0"
+    folder = examples.write_fits_stamps(tmp_path / "stamps", n=8, size=16, bands="gri")
+    for p in folder.glob("*.fits"):  # new candidates: no CLASS keyword
+        with fits.open(p, mode="update") as hdul:
+            del hdul[0].header["CLASS"]
+    clean = predict(run, folder)
+    assert list(clean["id"]) == [f"stamp{i:02d}" for i in range(8)]
+    (folder / "stamp05.fits").write_bytes(b"SIMPLE  =                    T" + b"\0" * 10)
+    examples.write_fits_stamps(tmp_path / "big", n=1, size=20, bands="gri")
+    (tmp_path / "big" / "stamp00.fits").rename(folder / "stamp06.fits")
+    with pytest.raises(CorruptFileError, match="stamp05.fits"):
+        predict(run, folder)
+    kept = predict(run, folder, skip_bad=True)
+    assert kept.attrs["skipped"] == ["stamp05", "stamp06"]
+    expected = clean[~clean["id"].isin(["stamp05", "stamp06"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, expected)
+    out = tmp_path / "s.csv"
+    assert main(["-q", "predict", str(run), str(folder), "-o", str(out), "--skip-bad"]) == 0
+    assert "skipped 2 stamp(s)" in capsys.readouterr().out and len(pd.read_csv(out)) == 6
+
+
+@pytest.fixture(scope="module")
+def trained_rgb(tmp_path_factory):
+    """A model trained on a class-per-folder tree of 16x16 RGB JPEGs."""
+    from benchmark.datasets import examples
+
+    root = tmp_path_factory.mktemp("predict_rgb")
+    images = examples.write_image_folder(root / "images", n=30, size=(16, 16))
+    exp = root / "exp.toml"
+    exp.write_text(EXPERIMENT.format(source=images, save='save_models = "all"'))
+    assert main(["-q", "run", str(exp), "--out", str(root / "res"), "--jobs", "1"]) == 0
+    return root
+
+
+def test_image_folders_flat_or_by_class_with_bad_files_skipped(trained_rgb, tmp_path):
+    """A class tree and a flat folder of new JPEGs are scored alike; a corrupt JPEG and a
+    PNG of another size are left out and listed with skip_bad, each named otherwise."""
+    from benchmark.datasets import examples
+    from benchmark.errors import CorruptFileError
+
+    run = trained_rgb / "res" / "runs" / "pca__logreg__seed0"
+    tree = examples.write_image_folder(tmp_path / "tree", n=3, size=(16, 16))
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for p in sorted(tree.glob("*/*.jpg")):
+        shutil.copy(p, flat / p.name)
+    by_class, unlabelled = predict(run, tree), predict(run, flat)
+    assert len(by_class) == len(unlabelled) == 6
+    np.testing.assert_allclose(
+        by_class.sort_values("id")["p_spiral"].to_numpy(),
+        unlabelled.assign(id="x/" + unlabelled["id"]).sort_values("id")["p_spiral"].to_numpy(),
+        rtol=1e-6,
+    )
+    examples.write_jpeg(flat / "wide.png", size=(16, 24))
+    with pytest.raises(ShapeMismatchError, match="wide.png"):
+        predict(run, flat)
+    (flat / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    with pytest.raises(CorruptFileError, match="broken.jpg"):
+        predict(run, flat)
+    kept = predict(run, flat, skip_bad=True)
+    assert sorted(kept.attrs["skipped"]) == ["broken", "wide"]
+    pd.testing.assert_frame_equal(kept, unlabelled)
