@@ -26,7 +26,18 @@ from .executors import make_executor
 from .locks import FolderLock
 from .prepare import Setup, dataset_summary, image_arrays, prepare, test_truth
 from .results import ResultsStore
-from .runs import IMAGES, SHORTCUT, Job, Outcome, RunData, StoredArray, execute, plan, run_id
+from .runs import (
+    IMAGES,
+    SHORTCUT,
+    Job,
+    Outcome,
+    RunData,
+    StoredArray,
+    execute,
+    plan,
+    run_id,
+    size_label,
+)
 
 __all__ = ["IMAGES", "record", "run_experiment", "run_id"]
 
@@ -178,7 +189,10 @@ def _stored_features(data: RunData, store, run) -> RunData:
     """``data`` with its feature matrices saved in the store's work folder, by reference."""
     from ._io import atomic_path
 
-    name = run_id(run.feature, "inputs", run.seed if run.train_size else 0, run.train_size)
+    # one folder per input: the feature set, and for a sweep's subset its size and seed
+    name = run.feature.replace("+", "-")
+    if run.train_size is not None:
+        name += f"__train{size_label(run.train_size)}__seed{run.seed}"
     folder = store.inputs_dir() / name
     parts = {}
     for part in ("x_train", "x_val", "x_test"):

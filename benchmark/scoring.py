@@ -221,14 +221,16 @@ def _parts(model: Model, source, *, chunk_size: int, loader=None, skip_bad=False
     (ZTF alerts: decoded chunk by chunk), else the one (lazy where possible) Dataset."""
     if not isinstance(source, np.ndarray) and not str(source).endswith(".npy"):
         from . import datasets
-
         from .datasets._build import for_scoring
 
         preprocess = _preprocessing(model, params, skip_bad)
         if Path(str(source)).exists():
             with for_scoring(skip_bad=skip_bad):  # format detection as for scoring
                 chunks = datasets.load_chunks(
-                    str(source), chunk_size=chunk_size, loader=loader, skip_bad=skip_bad,
+                    str(source),
+                    chunk_size=chunk_size,
+                    loader=loader,
+                    skip_bad=skip_bad,
                     **preprocess,
                 )
             if chunks is not None:

@@ -7,6 +7,7 @@ import os
 import signal
 
 import pytest
+from experiments import SMALL as BASE
 
 from benchmark.cli import main
 from benchmark.config import load_experiment
@@ -14,33 +15,12 @@ from benchmark.errors import ConfigError
 from benchmark.executors import DaskExecutor, check_scheduler, parse_resources
 from benchmark.runner import run_experiment
 
-SMALL = """
-name = "small-dask"
-description = "tiny real/bogus run"
-published = "du-buisson-2015"
-
-[dataset]
-source = "sim-sdss-sn"
-scheme = "binary"
-[dataset.params]
-n = 600
-seed = 1
-
-[features]
-handcrafted = {}
-pca = { n_components = 5 }
-
-[methods]
-logreg = {}
-nb = {}
-decision-tree = {}
-rf = { n_estimators = 50 }
-
-[run]
-seeds = 2
-n_candidates = 0
-n_bootstrap = 50
-"""
+#: The runner tests' experiment with a random forest added and two seeds.
+SMALL = (
+    BASE.replace('name = "small"', 'name = "small-dask"')
+    .replace("decision-tree = {}\n", "decision-tree = {}\nrf = { n_estimators = 50 }\n")
+    .replace("[run]\n", "[run]\nseeds = 2\n")
+)
 
 _CNN = "negm2021 = { epochs = 1, filters = [4, 8, 8] }\n"
 

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from experiments import SMALL
 
 import deep
 from benchmark.cli import main
@@ -19,33 +20,6 @@ from benchmark.errors import ConfigError, UnknownNameError
 from benchmark.results import ResultsStore
 from benchmark.runner import run_experiment
 from benchmark.tables import comparison_table, render_text
-
-SMALL = """
-name = "small"
-description = "tiny real/bogus run"
-published = "du-buisson-2015"
-
-[dataset]
-source = "sim-sdss-sn"
-scheme = "binary"
-[dataset.params]
-n = 600
-seed = 1
-
-[features]
-handcrafted = {}
-pca = { n_components = 5 }
-
-[methods]
-logreg = {}
-nb = {}
-decision-tree = {}
-
-[run]
-n_candidates = 0
-n_bootstrap = 50
-"""
-
 
 _NEEDS_KERAS = pytest.mark.skipif(
     importlib.util.find_spec("keras") is None, reason="validating a CNN's settings needs keras"
