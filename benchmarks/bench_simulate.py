@@ -13,18 +13,21 @@ import time
 import numpy as np
 
 from benchmark.simulate import galaxies, simulate, stamps
+from benchmark.simulate.driver import BATCH
 
 
 def per_core(module, config, repeats: int = 5) -> tuple[float, float]:
-    """Best and mean rate of one 512-image batch in this process (one core)."""
+    """Best and mean rate of batches of the simulator's size, two per repeat, in this
+    process (one core)."""
     labels = np.random.default_rng(0).permutation(
         np.repeat(np.arange(len(config.counts())), config.counts())
-    )[:512]
-    module.render_batch(labels, config, np.random.default_rng(0))  # warm up
+    )[: 2 * BATCH]
+    module.render_batch(labels[:BATCH], config, np.random.default_rng(0))  # warm up
     rates = []
     for i in range(repeats):
         start = time.perf_counter()
-        module.render_batch(labels, config, np.random.default_rng(i + 1))
+        for k in range(0, len(labels), BATCH):
+            module.render_batch(labels[k : k + BATCH], config, np.random.default_rng(i + 1))
         rates.append(len(labels) / (time.perf_counter() - start))
     return max(rates), float(np.mean(rates))
 

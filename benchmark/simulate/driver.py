@@ -26,7 +26,9 @@ __all__ = ["BATCH", "cache_dir", "cache_path", "generate"]
 
 log = logging.getLogger(__name__)
 
-BATCH = 512
+#: Samples per seeded batch: 256 keeps a batch's arrays (15 MB each) in cache, ~10% (stamps)
+#: to ~35% (galaxies) faster per sample than 512 on this machine.
+BATCH = 256
 
 
 def cache_dir() -> Path:

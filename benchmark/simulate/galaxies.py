@@ -32,7 +32,7 @@ __all__ = ["GZ4_CLASSES", "GalaxyConfig", "render_batch"]
 GZ4_CLASSES = ("edge-on", "face-on spiral", "elliptical", "merger")
 GALAXY10_CLASSES = GALAXY10_SDSS.classes("original")
 #: Generator version: bump it when the output changes, so cached simulations are remade.
-VERSION = 4
+VERSION = 5
 BANDS = ("g", "r", "i")
 #: Star-forming knots per spiral disk (unresolved: the PSF gives them their shape).
 N_KNOTS = 12

@@ -64,7 +64,7 @@ from ._profiles import (
 __all__ = ["BANDS", "CLASSES", "DEFAULT_FRACTIONS", "PIXEL_SCALE", "StampConfig", "render_batch"]
 
 #: Generator version: bump it when the output changes, so cached simulations are remade.
-VERSION = 6
+VERSION = 7
 CLASSES = SDSS_SN.classes("original")
 BANDS = ("g", "r", "i")
 PIXEL_SCALE = 0.396  # arcsec per pixel (SDSS)
@@ -562,10 +562,8 @@ class _Batch:
     def unit_snr(self, idx, model):
         """Matched-filter SNR of a model (k, nb, S, S) in the detection band."""
         d = model[:, self.det]
-        return (
-            np.sqrt((d.astype(np.float64) ** 2).sum(axis=(1, 2))).astype(F)
-            / self.sigma[idx, self.det]
-        )
+        power = np.einsum("kij,kij->k", d, d, dtype=np.float64)
+        return np.sqrt(power).astype(F) / self.sigma[idx, self.det]
 
     def draw_snr(self, k):
         return snr_law(self.rng, self.cfg.snr_range, self.cfg.snr_slope, k)
@@ -846,21 +844,24 @@ def _artefact(batch: _Batch, idx):
             ys = np.full(nb, c + rng.uniform(-4, 4), F)
             col = batch.colours(1, (0.7, 1.3), (0.7, 1.3))[0]
             model[j] += moffat(xs, ys, fw, np.full(nb, 4.5, F), col, s)
-    scale = batch.draw_snr(k) / np.maximum(_any_band_snr(batch, idx, model), F(1e-12))
+    snr = _any_band_snr(batch, idx, model)
+    scale = batch.draw_snr(k) / np.maximum(snr, F(1e-12))
     model *= scale[:, None, None, None]
-    batch.diff[idx] += model
-    batch.var[idx] += np.abs(model)  # Poisson variance of the counts, whatever their sign
-    if batch.new is not None:
-        batch.new[idx] += model
-    batch.meta["snr"][idx] = _any_band_snr(batch, idx, model)
     batch.meta["flux"][idx] = model.sum(axis=(1, 2, 3))
+    rows = _rows(idx)
+    batch.diff[rows] += model
+    if batch.new is not None:
+        batch.new[rows] += model
+    batch.var[rows] += np.abs(model, out=model)  # Poisson variance, whatever the sign
+    batch.meta["snr"][idx] = snr * scale  # the SNR is linear in the model's scale
     batch.meta["artefact"][idx] = [ARTEFACT_KINDS[i] for i in kinds]
     batch.meta["x"][idx], batch.meta["y"][idx] = c, c
 
 
 def _any_band_snr(batch, idx, model):
-    sig = batch.sigma[idx][:, :, None, None]
-    return np.sqrt(((model / sig).astype(np.float64) ** 2).sum(axis=(2, 3)).max(axis=1)).astype(F)
+    """The highest per-band matched-filter SNR of each model (k, nb, S, S)."""
+    power = np.einsum("kbij,kbij->kb", model, model, dtype=np.float64)
+    return np.sqrt((power / batch.sigma[idx].astype(np.float64) ** 2).max(axis=1)).astype(F)
 
 
 def _neighbours(batch: _Batch):
