@@ -31,6 +31,11 @@ FEATURES.add(
     help="image statistics without morphology: the shortcut detector's input",
 )
 FEATURES.add(
+    "morphology",
+    "features.morphology:MorphologyFeatures",
+    help="galaxy morphology (statmorph): Gini, M20, CAS, MID, Sersic index",
+)
+FEATURES.add(
     "pca+handcrafted",
     "features.combined:PCAHandcrafted",
     help="PCA coefficients and hand-crafted features together (du Buisson et al. 2015)",
