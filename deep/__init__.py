@@ -153,13 +153,39 @@ _model(
     train_defaults={"optimizer": "adam", "batch_size": 64, "epochs": 30, "patience": 8},
 )
 
+
+def _combined(name: str, target: str, help: str) -> None:
+    """Register a method made of trained CNNs (:mod:`deep.combined`)."""
+    METHODS.add(
+        name,
+        target,
+        help=help,
+        kind="deep",
+        input="images",
+        method_class=target,
+        save_format="folder",
+        combined=True,
+    )
+
+
+_combined(
+    "cnn-ensemble",
+    "deep.combined:EnsembleMethod",
+    "average of CNNs (architectures x seeds), each with test-time D4 averaging",
+)
+_combined(
+    "hybrid",
+    "deep.combined:HybridMethod",
+    "a CNN's embedding + hand-crafted features into a tuned classical head",
+)
+
 #: Builder arguments set by the method itself, not by experiments.
 _INTERNAL = ("input_shape", "n_classes", "mean", "variance")
 
 
 def available() -> list[str]:
-    """Names of the registered deep models."""
-    return METHODS.names(kind="deep")
+    """Names of the registered CNN architectures (trained by :class:`deep.method.DeepMethod`)."""
+    return METHODS.names(kind="deep", method_class="deep.method:DeepMethod")
 
 
 def _check_name(name: str) -> None:

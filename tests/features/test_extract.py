@@ -86,7 +86,9 @@ def test_channel_names_come_from_the_dataset(dataset, tmp_path):
 
 
 def test_errors(dataset, tmp_path):
-    with pytest.raises(UnknownNameError, match="valid names: handcrafted, .*pca, pca\\+handcrafted"):
+    with pytest.raises(
+        UnknownNameError, match="valid names: handcrafted, .*pca, pca\\+handcrafted"
+    ):
         features.get("hog")
     with pytest.raises(ConfigError, match="unknown parameter 'components' for feature set 'pca'"):
         features.get("pca", components=3)
