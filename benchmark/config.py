@@ -352,7 +352,9 @@ def _check_method(name: str, params: dict) -> None:
     """Build the method with ``params`` (a CNN's settings and hyperparameter names too)."""
     from . import methods
 
-    if methods.spec(name)["kind"] == "deep":
+    if methods.spec(name).get("combined"):  # made of CNNs: deep.combined
+        methods.create(name, params).check_params()
+    elif methods.spec(name)["kind"] == "deep":
         import deep
 
         deep.get(name, **params)

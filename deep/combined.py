@@ -235,6 +235,12 @@ class EnsembleMethod(_Combined):
             _check_architecture(name, f"{self.name}: architectures")
         return [(n, self.seed + SEED_STRIDE * i) for n in names for i in range(n_seeds)]
 
+    def check_params(self) -> None:
+        """Check the parameters without data (an experiment file is read)."""
+        params = self._member_params()
+        for name in dict.fromkeys(n for n, _ in self._plan()):
+            _member(name, params, self.seed, self).settings()
+
     def validate(self, *, n_train: int, n_classes: int, input_shape: tuple) -> None:
         params = self._member_params()
         for name in dict.fromkeys(n for n, _ in self._plan()):
@@ -368,6 +374,18 @@ class HybridMethod(_Combined):
             n_candidates=self.n_candidates,
             class_weight=self.class_weight,
         )
+
+    def check_params(self) -> None:
+        """Check the parameters without data (an experiment file is read)."""
+        import features as feature_sets
+
+        config = self._config()
+        _member(config["backbone"], self._member_params(), self.seed, self).settings()
+        for name in config["features"]:
+            feature_sets.get(name, **config["feature_params"].get(name, {}))
+        import baselines
+
+        baselines.get(config["head"], **config["head_params"])
 
     def validate(self, *, n_train: int, n_classes: int, input_shape: tuple) -> None:
         import features as feature_sets

@@ -112,3 +112,24 @@ def test_bad_parameters_are_one_line_errors(name, params, message):
     method = methods.create(name, params)
     with pytest.raises(ConfigError, match=message):
         method.validate(n_train=40, n_classes=2, input_shape=(16, 16, 3))
+
+
+def test_experiment_files_check_combined_parameters(tmp_path):
+    from benchmark.config import load_experiment
+
+    def config(params):
+        path = tmp_path / "exp.toml"
+        path.write_text(
+            'name = "x"\n[dataset]\nsource = "sim-sdss-sn"\n[features]\ntrivial = {}\n'
+            f"[methods]\nhybrid = {{ {params} }}\n",
+            encoding="utf-8",
+        )
+        return load_experiment(path)
+
+    assert config('head = "rf", features = [], epochs = 2').methods["hybrid"]["head"] == "rf"
+    with pytest.raises(ConfigError, match="not a classical method"):
+        config('head = "simple-cnn"')
+    with pytest.raises(ConfigError, match="unknown parameter 'epoch'"):
+        config("epoch = 2")
+    with pytest.raises(ConfigError, match="n_estimatorz"):
+        config('head = "rf", head_params = { n_estimatorz = 3 }')
