@@ -255,6 +255,8 @@ def record(store: ResultsStore, setup: Setup, config: ExperimentConfig, outcome:
         **setup.common,
         "run_id": run.id,
         "kind": methods.spec(run.method)["kind"],
+        # a CNN with hand-crafted features: neither side of the CNN-vs-classical verdict
+        "hybrid": bool(methods.spec(run.method).get("hybrid", False)),
         "feature": run.feature,
         "feature_params": {} if images else dict(config.features.get(run.feature, {})),
         "n_features": outcome.extra["n_features"],

@@ -9,6 +9,9 @@
   is reported as ``< 1/(B+1)``, never as 0.
 * With three or more seeds, Friedman's test and Nemenyi's post-hoc test over the
   seeds give a critical-difference diagram (``scikit-posthocs``).
+* A hybrid (``hybrid``: a CNN's embedding with hand-crafted features) may be the best
+  row but is neither side of the CNN-vs-classical verdict; when it is the best, the
+  verdict's comparisons are made against the better of those two instead.
 * The shortcut detector (logistic regression on trivial image statistics, feature set
   ``trivial``) is flagged when it comes within 0.05 of the best method.
 """
@@ -149,7 +152,10 @@ def _groups(store, records) -> list[Group]:
     for r in sorted(records, key=lambda r: r["seed"]):
         key = (r["feature"], r["method"])
         if key not in groups:
-            groups[key] = Group(r["feature"], r["method"], r.get("kind", "classical"), [])
+            # a hybrid (a CNN's embedding with hand-crafted features) is neither side of
+            # the CNN-vs-classical question: it competes for best overall only
+            kind = "hybrid" if r.get("hybrid") else r.get("kind", "classical")
+            groups[key] = Group(r["feature"], r["method"], kind, [])
         g = groups[key]
         g.records.append(r)
         g.test.append(store.predictions(r["run_id"]))
@@ -169,6 +175,11 @@ def _best(groups, kind=None):
     pool = [g for g in groups if not g.shortcut and (kind is None or g.kind == kind)]
     pool = [g for g in pool if np.isfinite(_val_metric(g))]
     return max(pool, key=_val_metric) if pool else None
+
+
+def _better(a: Group, b: Group) -> Group:
+    """The one of two groups with the better validation metric (``a`` on a tie)."""
+    return b if _val_metric(b) > _val_metric(a) else a
 
 
 def _compare(groups, best, n_boot) -> pd.DataFrame:
@@ -217,14 +228,16 @@ class Analysis:
     shortcut: str = ""
     critical_difference: dict | None = None
     summary: dict = field(default_factory=dict)
+    #: the verdict's comparisons when the best row is a hybrid: every row against the
+    #: better (on validation) of the best classical method and the best CNN
+    verdict_comparisons: pd.DataFrame | None = None
 
-    def row(self, feature: str, method: str) -> dict | None:
+    def row(self, feature: str, method: str, table: pd.DataFrame | None = None) -> dict | None:
         """The comparison of one row with the best (``None`` for the best itself)."""
-        if self.comparisons.empty:
+        table = self.comparisons if table is None else table
+        if table.empty:
             return None
-        hit = self.comparisons[
-            (self.comparisons["feature"] == feature) & (self.comparisons["method"] == method)
-        ]
+        hit = table[(table["feature"] == feature) & (table["method"] == method)]
         return None if hit.empty else hit.iloc[0].to_dict()
 
 
@@ -235,12 +248,14 @@ def _verdict_text(a: Analysis) -> str:
         missing = "CNN" if a.deep is None else "classical method"
         only = a.best.label if a.best else "no method"
         return f"Best by validation {name}: {only} (no {missing} to compare it with)."
-    other = a.deep if a.best is a.classical else a.classical
-    row = a.row(other.feature, other.method)
+    table = a.comparisons if a.verdict_comparisons is None else a.verdict_comparisons
+    reference = a.best if a.verdict_comparisons is None else _better(a.classical, a.deep)
+    other = a.deep if reference is a.classical else a.classical
+    row = a.row(other.feature, other.method, table)
     sign = 1.0 if other is a.deep else -1.0  # rows hold (row - best); say CNN - classical
     diff = sign * row["difference"]
     lo, hi = sorted((sign * row["diff_lo"], sign * row["diff_hi"]))
-    m = len(a.comparisons)
+    m = len(table)
     if row["p_holm"] >= 0.05 and row["p_floor"] and a.n_boot and m / (a.n_boot + 1) >= 0.05:
         need = int(np.ceil(20 * m))
         outcome = (
@@ -378,6 +393,8 @@ def analyse(store, records=None, *, n_boot: int | None = None) -> Analysis:
     a.best, a.classical, a.deep = _best(groups), _best(groups, "classical"), _best(groups, "deep")
     if a.best is not None:
         a.comparisons = _compare(groups, a.best, n_boot)
+        if a.classical is not None and a.deep is not None and a.best.kind == "hybrid":
+            a.verdict_comparisons = _compare(groups, _better(a.classical, a.deep), n_boot)
     a.verdict = _verdict_text(a)
     a.shortcut = _shortcut_text(groups, a.best)
     a.critical_difference = _critical_difference(groups)

@@ -154,7 +154,7 @@ _model(
 )
 
 
-def _combined(name: str, target: str, help: str) -> None:
+def _combined(name: str, target: str, help: str, **meta) -> None:
     """Register a method made of trained CNNs (:mod:`deep.combined`)."""
     METHODS.add(
         name,
@@ -165,6 +165,7 @@ def _combined(name: str, target: str, help: str) -> None:
         method_class=target,
         save_format="folder",
         combined=True,
+        **meta,
     )
 
 
@@ -177,6 +178,7 @@ _combined(
     "hybrid",
     "deep.combined:HybridMethod",
     "a CNN's embedding + hand-crafted features into a tuned classical head",
+    hybrid=True,
 )
 
 #: Builder arguments set by the method itself, not by experiments.

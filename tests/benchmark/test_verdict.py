@@ -122,6 +122,24 @@ def test_pair_is_chosen_on_validation_and_rows_are_holm_corrected():
     assert "logreg (shortcut check)" in text and "Verdict: Best classical" in text
 
 
+def test_a_hybrid_best_row_is_neither_side_of_the_verdict():
+    store = _store()
+    rng = np.random.default_rng(5)
+    y, yv = np.arange(600) % 2, np.arange(300) % 2
+    score = np.clip(y + rng.normal(0, 0.3, 600), 0, 1)
+    vscore = np.clip(yv + rng.normal(0, 0.05, 300), 0, 1)  # best on validation by far
+    record = _record("images", "hybrid", "deep", y, score, hybrid=True)
+    store.rows.append((record, _frame(y, score), _frame(yv, vscore)))
+    a = analyse(store)
+    assert a.best.method == "hybrid" and a.deep.method == "cnn" and a.classical.method == "rf"
+    # the CNN-vs-classical comparisons are made against the better of the two (rf)
+    assert "hybrid" in set(a.verdict_comparisons["method"])
+    assert "rf" not in set(a.verdict_comparisons["method"])
+    assert "Best classical: rf on pca; best CNN: cnn on images" in a.verdict
+    assert "the classical method is better" in a.verdict
+    assert a.summary["classical"] == "rf on pca" and a.summary["difference"] < 0
+
+
 def test_shortcut_warning_says_when_trivial_statistics_beat_the_best():
     a = analyse(_store(trivial_test_noise=0.2))
     assert a.shortcut.startswith("Shortcut warning")
