@@ -154,6 +154,18 @@ class DeepMethod(Method):
             )
         finally:
             keras.config.set_dtype_policy(policy)
+        self.pretrained_layers_ = []
+        if settings.pretrain:
+            from .pretrain import pretrained_model, transfer
+
+            source = pretrained_model(
+                self.name, hparams, shape[1:], settings, self.seed, progress=self.progress
+            )
+            self.pretrained_layers_ = transfer(source, model)
+            if not self.pretrained_layers_:
+                msg = f"{self.name}: no layer of the pretrained model fits this one"
+                raise ConfigError(msg)
+            keras.utils.set_random_seed(self.seed)  # the same state, cached or not
         binary = n_classes == 2
         model.compile(
             optimizer=make_optimizer(settings),
@@ -302,6 +314,7 @@ class DeepMethod(Method):
             "best_epoch": self.best_epoch_,
             "budget_limited": self.budget_limited_,
             "n_parameters": int(self.model_.count_params()),
+            "pretrained_layers": list(getattr(self, "pretrained_layers_", [])),
             "threshold": self.threshold_,
             "timings": {"epoch_s": [h["epoch_s"] for h in self.history_ if "epoch_s" in h]},
         }

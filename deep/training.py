@@ -72,6 +72,11 @@ class TrainSettings:
         stops so is recorded as budget-limited.
     deterministic : bool
         Ask the backend for deterministic kernels, so a CPU run repeats exactly.
+    pretrain : str
+        A simulation (``sim-galaxy10``, ``sim-sdss-sn``) to pretrain the architecture on
+        before training on the data ("" = from scratch; see :mod:`deep.pretrain`).
+    pretrain_params : dict
+        The simulation's parameters, plus ``scheme``, ``epochs`` and ``seed``.
     """
 
     epochs: int = 20
@@ -96,6 +101,8 @@ class TrainSettings:
     mixed_precision: bool = False
     time_budget: float = 0.0
     deterministic: bool = True
+    pretrain: str = ""
+    pretrain_params: dict = dataclasses.field(default_factory=dict)
 
     def validate(self, name: str) -> TrainSettings:
         where = f"deep model {name!r}"
@@ -119,6 +126,12 @@ class TrainSettings:
         if bad:
             msg = f"{where}: unknown augmentation {bad[0]!r}; valid: {', '.join(AUGMENTATIONS)}"
             raise ConfigError(msg)
+        if not isinstance(self.pretrain, str) or not isinstance(self.pretrain_params, dict):
+            msg = f"{where}: pretrain must be a simulation name and pretrain_params a table"
+            raise ConfigError(msg)
+        from .pretrain import check
+
+        check(self, where)
         return self
 
 

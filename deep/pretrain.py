@@ -1,0 +1,173 @@
+"""Pretraining without downloads: a CNN first trained on the embedded simulator.
+
+With the training setting ``pretrain = "<simulation>"`` (``sim-galaxy10`` for galaxy
+morphology, ``sim-sdss-sn`` for real/bogus stamps) and ``pretrain_params`` (the
+simulation's parameters, e.g. ``n``, ``mode``, ``layout``, plus ``scheme``, ``epochs``
+and ``seed``), :class:`deep.method.DeepMethod` first trains the same architecture on
+simulated images brought to the data's stamp size (the shared preprocessing's
+``resize``; a single-band data set gets the mean of the simulated bands), then copies
+every layer's weights but the input normalisation and the classification head into the
+model it trains on the real training part.  The simulated set is split 85/15 for early
+stopping; no real image, least of all a test image, is seen while pretraining.
+
+The pretrained model is cached in ``$ASTROBENCH_CACHE/pretrained/``, keyed by the
+architecture, its hyperparameters, the stamp shape, the training settings, the
+simulation's content fingerprint and the seed, so every run that asks for the same
+pretraining reuses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from benchmark.errors import ConfigError
+
+__all__ = ["RUN_KEYS", "check", "pretrained_model", "transfer"]
+
+log = logging.getLogger(__name__)
+
+#: ``pretrain_params`` keys read here; the rest are the simulation's own parameters.
+RUN_KEYS = ("scheme", "epochs", "seed")
+
+#: Layers never copied: the model's own input normalisation and its classification head.
+SKIPPED = ("normalize", "output")
+
+#: Settings that do not change the pretrained weights (left out of the cache key).
+_NOT_IN_KEY = ("pretrain", "pretrain_params", "tta", "predict_batch_size", "workers")
+
+
+def check(settings, where: str) -> None:
+    """Check ``pretrain`` and ``pretrain_params`` (no data is generated)."""
+    from benchmark import simulate
+
+    if not settings.pretrain:
+        if settings.pretrain_params:
+            msg = f"{where}: pretrain_params is given but pretrain (a simulation name) is not"
+            raise ConfigError(msg)
+        return
+    if settings.pretrain not in simulate.available():
+        msg = (
+            f"{where}: pretrain must name a simulation ({', '.join(simulate.available())}), "
+            f"got {settings.pretrain!r}"
+        )
+        raise ConfigError(msg)
+    params = dict(settings.pretrain_params)
+    epochs = params.get("epochs", settings.epochs)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        msg = f"{where}: pretrain_params.epochs must be a positive integer, got {epochs!r}"
+        raise ConfigError(msg)
+    sim = {k: v for k, v in params.items() if k not in RUN_KEYS}
+    simulate._split_params(settings.pretrain, sim)  # unknown keys are errors naming them
+
+
+def _simulated(settings, input_shape, seed: int, progress: bool):
+    """Images and labels of the pretraining set, at the data's stamp size."""
+    from benchmark import datasets
+
+    height, width, channels = input_shape
+    if height != width:
+        msg = f"pretraining on {settings.pretrain} needs square stamps, got {height}x{width}"
+        raise ConfigError(msg)
+    params = dict(settings.pretrain_params)
+    run = {k: params.pop(k) for k in RUN_KEYS if k in params}
+    ds = datasets.load(
+        settings.pretrain,
+        scheme=run.get("scheme"),
+        seed=int(run.get("seed", seed)),
+        progress=progress,
+        resize=int(height),
+        **params,
+    )
+    images = np.asarray(ds.images[:], dtype=np.float32)
+    if images.shape[-1] != channels:
+        if channels != 1:
+            msg = (
+                f"pretraining on {settings.pretrain} gives {images.shape[-1]}-band stamps, "
+                f"the data has {channels}; pretrain on a simulation with the data's bands "
+                f"or leave pretrain out"
+            )
+            raise ConfigError(msg)
+        images = images.mean(axis=-1, keepdims=True)
+    return images, np.asarray(ds.labels, dtype=np.int64), ds.fingerprint
+
+
+def _key(name, hparams, input_shape, settings, seed, fingerprint) -> str:
+    own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_IN_KEY}
+    blob = json.dumps(
+        {
+            "name": name,
+            "hparams": hparams,
+            "input_shape": list(input_shape),
+            "settings": own,
+            "pretrain": settings.pretrain,
+            "pretrain_params": settings.pretrain_params,
+            "seed": seed,
+            "data": fingerprint,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def pretrained_model(name, hparams, input_shape, settings, seed: int, *, progress=False):
+    """The architecture ``name`` trained on the simulation of ``settings`` (cached)."""
+    from benchmark._io import atomic_path, cache_root
+
+    from ._keras import import_keras
+    from .method import DeepMethod
+
+    keras = import_keras()
+    images, labels, fingerprint = _simulated(settings, input_shape, seed, progress)
+    key = _key(name, hparams, input_shape, settings, seed, fingerprint)
+    path = Path(cache_root()) / "pretrained" / f"{name}-{settings.pretrain}-{key}.keras"
+    if not path.is_file():
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(labels))
+        n_val = max(1, int(round(0.15 * len(labels))))
+        val, train = order[:n_val], order[n_val:]
+        own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_IN_KEY}
+        own["epochs"] = int(settings.pretrain_params.get("epochs", settings.epochs))
+        own["time_budget"] = 0.0  # the pretraining is cached: it never races the clock
+        log.info(
+            "pretraining %s on %d simulated %s stamps (%d epochs at most)",
+            name,
+            len(train),
+            settings.pretrain,
+            own["epochs"],
+        )
+        method = DeepMethod(
+            name, {**own, **hparams}, seed=seed, class_weight="none", progress=progress
+        )
+        method.fit(images[train], labels[train], images[val], labels[val])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            method.model_.save(str(tmp))
+    from . import layers  # noqa: F401 - registers the custom layers
+
+    return keras.models.load_model(str(path))
+
+
+def transfer(source, target) -> list[str]:
+    """Copy the weights of ``source``'s layers into ``target``'s layers of the same name
+    and shapes, except the normalisation and the head; returns the layers copied."""
+    copied = []
+    for layer in target.layers:
+        if layer.name in SKIPPED or not layer.weights:
+            continue
+        try:
+            other = source.get_layer(layer.name)
+        except ValueError:
+            continue
+        weights = other.get_weights()
+        if [w.shape for w in weights] != [tuple(w.shape) for w in layer.weights]:
+            continue
+        layer.set_weights(weights)
+        copied.append(layer.name)
+    return copied

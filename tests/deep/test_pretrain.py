@@ -1,0 +1,61 @@
+"""Pretraining on the embedded simulator: cached, transferred layer by layer, checked."""
+
+import numpy as np
+import pytest
+
+from benchmark.errors import ConfigError
+from deep.method import DeepMethod
+
+QUICK = {"epochs": 1, "batch_size": 16, "augment": []}
+SIM = {"n": 120, "mode": "gz4", "scheme": "original", "epochs": 1}
+
+
+def test_pretraining_on_the_simulator_is_cached_and_transferred(blobs, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    x, y = blobs
+    params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": SIM}
+    method = DeepMethod("simple-cnn", params, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+    cached = list((tmp_path / "cache" / "pretrained").glob("simple-cnn-sim-galaxy10-*.keras"))
+    assert len(cached) == 1
+    copied = method.summary()["pretrained_layers"]
+    assert copied and "output" not in copied and "normalize" not in copied
+    # the copied layers started from the pretrained weights, the head did not
+    import keras
+
+    source = keras.models.load_model(str(cached[0]))
+    assert source.get_layer("output").output.shape[-1] == 4  # the 4 simulated classes
+    assert method.model_.get_layer("output").output.shape[-1] == 1
+
+    # a second run with the same pretraining reuses the cached model, and repeats exactly
+    stamp = cached[0].stat().st_mtime_ns
+    again = DeepMethod("simple-cnn", params, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+    assert cached[0].stat().st_mtime_ns == stamp
+    np.testing.assert_allclose(again.predict_proba(x[40:]), method.predict_proba(x[40:]), atol=1e-5)
+    scratch = DeepMethod("simple-cnn", QUICK, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+    assert not np.allclose(scratch.predict_proba(x[40:]), method.predict_proba(x[40:]))
+
+
+def test_single_band_data_pretrains_on_the_mean_of_the_bands(blobs, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    x, y = blobs
+    one = np.ascontiguousarray(x[..., :1])
+    params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": SIM}
+    method = DeepMethod("simple-cnn", params).fit(one[:40], y[:40], one[40:], y[40:])
+    assert method.summary()["pretrained_layers"]
+    two = np.ascontiguousarray(x[..., :2])
+    with pytest.raises(ConfigError, match="3-band stamps, the data has 2"):
+        DeepMethod("simple-cnn", params).fit(two[:40], y[:40], two[40:], y[40:])
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"pretrain": "imagenet"}, "pretrain must name a simulation"),
+        ({"pretrain_params": {"n": 10}}, "pretrain_params is given but pretrain"),
+        ({"pretrain": "sim-galaxy10", "pretrain_params": {"nn": 10}}, "unknown parameter 'nn'"),
+        ({"pretrain": "sim-galaxy10", "pretrain_params": {"epochs": 0}}, "positive integer"),
+    ],
+)
+def test_bad_pretraining_settings_are_one_line_errors(params, message):
+    with pytest.raises(ConfigError, match=message):
+        DeepMethod("simple-cnn", params).settings()
