@@ -19,14 +19,17 @@ from benchmark.methods import METHODS
 __all__ = ["available", "build", "builder_params", "get"]
 
 
+def _register(name: str, target: str, help: str, **meta) -> None:
+    """Add an image method of the ``deep`` kind to the one method registry."""
+    METHODS.add(name, target, help=help, kind="deep", input="images", **meta)
+
+
 def _model(name: str, target: str, help: str, *, train_defaults=None, **meta) -> None:
     """Register a CNN: ``target`` is its builder, ``"module:function"``."""
-    METHODS.add(
+    _register(
         name,
         target,
-        help=help,
-        kind="deep",
-        input="images",
+        help,
         method_class="deep.method:DeepMethod",
         save_format="keras",
         train_defaults=dict(train_defaults or {}),
@@ -156,17 +159,7 @@ _model(
 
 def _combined(name: str, target: str, help: str, **meta) -> None:
     """Register a method made of trained CNNs (:mod:`deep.combined`)."""
-    METHODS.add(
-        name,
-        target,
-        help=help,
-        kind="deep",
-        input="images",
-        method_class=target,
-        save_format="folder",
-        combined=True,
-        **meta,
-    )
+    _register(name, target, help, method_class=target, save_format="folder", combined=True, **meta)
 
 
 _combined(
