@@ -46,7 +46,18 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=4096, help="training stamps")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--models", nargs="+", default=["negm2021", "braai-vgg6"])
+    parser.add_argument(
+        "--mixed-precision", action="store_true", help="the mixed_precision training setting"
+    )
+    parser.add_argument(
+        "--jit-compile",
+        choices=["auto", "true", "false"],
+        default="auto",
+        help="the jit_compile training setting (XLA; torch.compile under PyTorch)",
+    )
     args = parser.parse_args(argv)
+    jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+    extra = {"mixed_precision": args.mixed_precision, "jit_compile": jit}
 
     import keras
 
@@ -63,7 +74,8 @@ def main(argv=None):
     write_store(data, store)
     lazy = read_store(store, lazy=True).images
     print(
-        f"backend {keras.config.backend()}, {os.cpu_count()} cores, {len(x)} stamps {x.shape[1:]}"
+        f"backend {keras.config.backend()}, {os.cpu_count()} cores, {len(x)} stamps "
+        f"{x.shape[1:]}; DeepMethod with mixed_precision={args.mixed_precision}, jit_compile={jit}"
     )
     print(f"{'model':<12s} {'path':<44s} {'train img/s':>12s} {'infer img/s':>12s}")
     for name in args.models:
@@ -98,7 +110,9 @@ def main(argv=None):
             ("DeepMethod, no augmentation", x, {"augment": []}),
             ("DeepMethod, lazy HDF5 store", lazy, {}),
         ]:
-            method = DeepMethod(name, {"epochs": args.epochs, "patience": 0, **params}, seed=0)
+            method = DeepMethod(
+                name, {"epochs": args.epochs, "patience": 0, **extra, **params}, seed=0
+            )
             method.fit(images, y)
             train = steady_rate([h["epoch_s"] for h in method.history_], len(x))
             method.predict_proba(images[:1024] if isinstance(images, np.ndarray) else x[:1024])

@@ -171,6 +171,7 @@ class DeepMethod(Method):
             optimizer=make_optimizer(settings),
             loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
             metrics=["accuracy"],
+            jit_compile=settings.jit_compile,
         )
         augment = Augment.from_names(
             settings.augment,

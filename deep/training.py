@@ -72,6 +72,9 @@ class TrainSettings:
         stops so is recorded as budget-limited.
     deterministic : bool
         Ask the backend for deterministic kernels, so a CPU run repeats exactly.
+    jit_compile : {"auto", True, False}
+        XLA compilation (TensorFlow, JAX; ``torch.compile`` under PyTorch), as Keras'
+        ``Model.compile`` takes it: ``"auto"`` compiles where the model supports it.
     pretrain : str
         A simulation (``sim-galaxy10``, ``sim-sdss-sn``) to pretrain the architecture on
         before training on the data ("" = from scratch; see :mod:`deep.pretrain`).
@@ -101,6 +104,7 @@ class TrainSettings:
     mixed_precision: bool = False
     time_budget: float = 0.0
     deterministic: bool = True
+    jit_compile: bool | str = "auto"
     pretrain: str = ""
     pretrain_params: dict = dataclasses.field(default_factory=dict)
 
@@ -125,6 +129,9 @@ class TrainSettings:
         bad = [a for a in self.augment if a not in AUGMENTATIONS]
         if bad:
             msg = f"{where}: unknown augmentation {bad[0]!r}; valid: {', '.join(AUGMENTATIONS)}"
+            raise ConfigError(msg)
+        if self.jit_compile not in ("auto", True, False):
+            msg = f'{where}: jit_compile must be true, false or "auto", got {self.jit_compile!r}'
             raise ConfigError(msg)
         if not isinstance(self.pretrain, str) or not isinstance(self.pretrain_params, dict):
             msg = f"{where}: pretrain must be a simulation name and pretrain_params a table"

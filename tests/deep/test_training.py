@@ -262,3 +262,13 @@ def test_class_weight_balances_the_batches():
     assert not DeepMethod("negm2021", class_weight="none").settings()[0].balance
     fixed = DeepMethod("negm2021", {"balance": False}, class_weight="balanced")
     assert not fixed.settings()[0].balance  # the experiment's own setting wins
+
+
+def test_jit_compile_is_a_recorded_and_checked_setting(blobs):
+    x, y = blobs
+    method = DeepMethod("simple-cnn", {"epochs": 1, "jit_compile": False}).fit(x[:48], y[:48])
+    assert method.summary()["method_params"]["jit_compile"] is False
+    assert method.settings_.jit_compile is False
+    assert DeepMethod("simple-cnn").settings()[0].jit_compile == "auto"
+    with pytest.raises(ConfigError, match="jit_compile must be true, false or"):
+        DeepMethod("simple-cnn", {"jit_compile": "xla"}).settings()
