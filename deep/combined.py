@@ -129,6 +129,7 @@ def _deep_summary(members) -> dict:
         "best_epoch": first["best_epoch"],
         "budget_limited": any(s["budget_limited"] for s in summaries),
         "n_parameters": int(sum(s["n_parameters"] for s in summaries)),
+        "pretrained_layers": first.get("pretrained_layers", []),
         "members": [
             {
                 "method": m.name,

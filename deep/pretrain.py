@@ -3,7 +3,7 @@
 With the training setting ``pretrain = "<simulation>"`` (``sim-galaxy10`` for galaxy
 morphology, ``sim-sdss-sn`` for real/bogus stamps) and ``pretrain_params`` (the
 simulation's parameters, e.g. ``n``, ``mode``, ``layout``, plus ``scheme``, ``epochs``
-and ``seed``), :class:`deep.method.DeepMethod` first trains the same architecture on
+and ``seed``, by default the run's), :class:`deep.method.DeepMethod` first trains the same architecture on
 simulated images brought to the data's stamp size (the shared preprocessing's
 ``resize``; a single-band data set gets the mean of the simulated bands), then copies
 every layer's weights but the input normalisation and the classification head into the
@@ -79,7 +79,7 @@ def _simulated(settings, input_shape, seed: int, progress: bool):
     ds = datasets.load(
         settings.pretrain,
         scheme=run.get("scheme"),
-        seed=int(run.get("seed", seed)),
+        seed=seed,
         progress=progress,
         resize=int(height),
         **params,
@@ -124,6 +124,9 @@ def pretrained_model(name, hparams, input_shape, settings, seed: int, *, progres
     from .method import DeepMethod
 
     keras = import_keras()
+    # pretrain_params.seed fixes the pretraining (simulation, split, weights) for every run
+    # seed, so seeds then differ only in the fine-tuning; by default it follows the run
+    seed = int(settings.pretrain_params.get("seed", seed))
     images, labels, fingerprint = _simulated(settings, input_shape, seed, progress)
     key = _key(name, hparams, input_shape, settings, seed, fingerprint)
     path = Path(cache_root()) / "pretrained" / f"{name}-{settings.pretrain}-{key}.keras"

@@ -59,3 +59,16 @@ def test_single_band_data_pretrains_on_the_mean_of_the_bands(blobs, tmp_path, mo
 def test_bad_pretraining_settings_are_one_line_errors(params, message):
     with pytest.raises(ConfigError, match=message):
         DeepMethod("simple-cnn", params).settings()
+
+
+def test_a_fixed_pretraining_seed_is_shared_by_every_run_seed(blobs, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    x, y = blobs
+    params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": {**SIM, "seed": 0}}
+    for seed in (1, 2):
+        DeepMethod("simple-cnn", params, seed=seed).fit(x[:40], y[:40], x[40:], y[40:])
+    assert len(list((tmp_path / "cache" / "pretrained").iterdir())) == 1
+    DeepMethod(
+        "simple-cnn", {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": SIM}, seed=1
+    ).fit(x[:40], y[:40], x[40:], y[40:])
+    assert len(list((tmp_path / "cache" / "pretrained").iterdir())) == 2  # follows the run seed
