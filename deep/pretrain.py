@@ -3,8 +3,8 @@
 With the training setting ``pretrain = "<simulation>"`` (``sim-galaxy10`` for galaxy
 morphology, ``sim-sdss-sn`` for real/bogus stamps) and ``pretrain_params`` (the
 simulation's parameters, e.g. ``n``, ``mode``, ``layout``, plus ``scheme``, ``epochs``
-and ``seed``, by default the run's), :class:`deep.method.DeepMethod` first trains the same architecture on
-simulated images brought to the data's stamp size (the shared preprocessing's
+and ``seed``, by default the run's), :class:`deep.method.DeepMethod` first trains the
+same architecture on simulated images brought to the data's stamp size (the shared preprocessing's
 ``resize``; a single-band data set gets the mean of the simulated bands), then copies
 every layer's weights but the input normalisation and the classification head into the
 model it trains on the real training part.  The simulated set is split 85/15 for early
