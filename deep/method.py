@@ -159,7 +159,13 @@ class DeepMethod(Method):
             from .pretrain import pretrained_model, transfer
 
             source = pretrained_model(
-                self.name, hparams, shape[1:], settings, self.seed, progress=self.progress
+                self.name,
+                hparams,
+                shape[1:],
+                settings,
+                self.seed,
+                own_images=x_train,
+                progress=self.progress,
             )
             self.pretrained_layers_ = transfer(source, model)
             if not self.pretrained_layers_:

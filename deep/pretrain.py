@@ -116,8 +116,33 @@ def _key(name, hparams, input_shape, settings, seed, fingerprint) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def pretrained_model(name, hparams, input_shape, settings, seed: int, *, progress=False):
-    """The architecture ``name`` trained on the simulation of ``settings`` (cached)."""
+def _check_disjoint(images, own, pretrain: str) -> None:
+    """Stop when the simulated set holds the data's own images (a simulated data set
+    pretrained on its own simulation and seed would see its test images)."""
+    import hashlib
+
+    def digests(x):
+        return {
+            hashlib.blake2b(np.ascontiguousarray(i).tobytes(), digest_size=16).digest() for i in x
+        }
+
+    sample = np.asarray(own[: min(len(own), 256)], dtype=np.float32)
+    if digests(sample) & digests(images):
+        msg = (
+            f"the {pretrain} pretraining set contains the data's own images (the same "
+            f"simulation and seed); give pretrain_params another seed"
+        )
+        raise ConfigError(msg)
+
+
+def pretrained_model(
+    name, hparams, input_shape, settings, seed: int, *, own_images=None, progress=False
+):
+    """The architecture ``name`` trained on the simulation of ``settings`` (cached).
+
+    ``own_images`` (some of the data's training images) are checked to be absent from
+    the simulated set.
+    """
     from benchmark._io import atomic_path, cache_root
 
     from ._keras import import_keras
@@ -128,6 +153,8 @@ def pretrained_model(name, hparams, input_shape, settings, seed: int, *, progres
     # seed, so seeds then differ only in the fine-tuning; by default it follows the run
     seed = int(settings.pretrain_params.get("seed", seed))
     images, labels, fingerprint = _simulated(settings, input_shape, seed, progress)
+    if own_images is not None:
+        _check_disjoint(images, own_images, settings.pretrain)
     key = _key(name, hparams, input_shape, settings, seed, fingerprint)
     path = Path(cache_root()) / "pretrained" / f"{name}-{settings.pretrain}-{key}.keras"
     if not path.is_file():

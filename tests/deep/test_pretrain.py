@@ -72,3 +72,17 @@ def test_a_fixed_pretraining_seed_is_shared_by_every_run_seed(blobs, tmp_path, m
         "simple-cnn", {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": SIM}, seed=1
     ).fit(x[:40], y[:40], x[40:], y[40:])
     assert len(list((tmp_path / "cache" / "pretrained").iterdir())) == 2  # follows the run seed
+
+
+def test_pretraining_on_the_data_own_simulation_and_seed_is_refused(tmp_path, monkeypatch):
+    from benchmark import datasets
+
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    sim = {"n": 120, "mode": "gz4"}
+    data = datasets.load("sim-galaxy10", seed=0, resize=16, progress=False, **sim)
+    x, y = np.asarray(data.images[:], np.float32), data.labels
+    params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": {**sim, "epochs": 1}}
+    with pytest.raises(ConfigError, match="contains the data's own images"):
+        DeepMethod("simple-cnn", params, seed=0).fit(x[:80], y[:80], x[80:], y[80:])
+    other = {**params, "pretrain_params": {**sim, "epochs": 1, "seed": 7}}
+    assert DeepMethod("simple-cnn", other, seed=0).fit(x[:80], y[:80], x[80:], y[80:])
