@@ -52,6 +52,7 @@ from ..errors import ConfigError, UnknownNameError
 from ._classes import check_fractions, exact_counts
 from ._profiles import (
     F,
+    add_noise,
     line,
     moffat,
     moffat_alpha,
@@ -932,11 +933,7 @@ def render_batch(labels: np.ndarray, cfg: StampConfig, rng: np.random.Generator)
     ref_share = (1 / (1 + batch.n_ref))[:, None, None, None].astype(F)  # reference's noise share
     if cfg.noise and cfg.layout == "gri":
         # only the difference is kept: one draw with the summed variance
-        batch.var += sigma2
-        np.sqrt(batch.var, out=batch.var)
-        noise = standard_normal(rng, diff.shape)
-        noise *= batch.var
-        diff += noise
+        add_noise(rng, diff, batch.var, sigma2)
     elif cfg.noise:
         noise_ref = standard_normal(rng, diff.shape) * np.sqrt(sigma2 * ref_share)
         noise_new = standard_normal(rng, diff.shape) * np.sqrt(sigma2 * (1 - ref_share) + batch.var)

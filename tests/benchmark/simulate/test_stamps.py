@@ -6,7 +6,7 @@ import pytest
 from benchmark import datasets
 from benchmark.errors import ConfigError, UnknownNameError
 from benchmark.simulate import simulate
-from benchmark.simulate._profiles import moffat_encircled
+from benchmark.simulate._profiles import add_noise, moffat_encircled, standard_normal
 from benchmark.simulate.stamps import CLASSES, StampConfig
 
 
@@ -141,6 +141,19 @@ def _centroids(images):
     w = np.clip(images, 0, None)
     total = w.sum(axis=(1, 2))
     return np.stack([(w * xx).sum(axis=(1, 2)) / total, (w * yy).sum(axis=(1, 2)) / total], -1)
+
+
+@pytest.mark.parametrize("shape", [(6, 3, 9, 9), (5, 3, 7, 7), (2, 1, 64, 64)])
+def test_cache_sized_noise_step_is_the_whole_array_recipe_bit_for_bit(shape):
+    """The fused noise step keeps the simulator's output (and its cached files) unchanged."""
+    rng = np.random.default_rng(3)
+    images = rng.normal(size=shape).astype(np.float32)
+    var = rng.uniform(0, 4, size=shape).astype(np.float32)
+    extra = rng.uniform(1, 2, size=shape[:2] + (1, 1)).astype(np.float32)
+    expected = images + standard_normal(np.random.default_rng(7), shape) * np.sqrt(var + extra)
+    add_noise(np.random.default_rng(7), images, var, extra)
+    np.testing.assert_array_equal(images, expected)
+    assert images.std() > 1.2  # noise was added
 
 
 def test_asteroids_move_between_bands_supernovae_do_not():
