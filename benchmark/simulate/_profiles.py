@@ -170,7 +170,11 @@ def add_noise(rng: np.random.Generator, images: np.ndarray, sd2: np.ndarray, ext
     n_planes = images.size // plane
     size = images.size
     half = (size + 1) // 2
-    if size != 2 * half or half % plane or not (images.flags.c_contiguous and sd2.flags.c_contiguous):
+    if (
+        size != 2 * half
+        or half % plane
+        or not (images.flags.c_contiguous and sd2.flags.c_contiguous)
+    ):
         sd2 += extra
         np.sqrt(sd2, out=sd2)
         noise = standard_normal(rng, shape)
