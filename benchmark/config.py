@@ -440,22 +440,59 @@ def _named_tables(table, where, registry_names, validate, chosen=None):
     return MappingProxyType(out)
 
 
-def _apply_quick(table: dict, keys, where: str) -> dict:
-    """``table`` with its ``[quick]`` profile merged in and ``skip_methods`` removed."""
-    if "quick" not in table:
+def _apply_quick(
+    table: dict, keys, where: str, section: str = "quick", label: str | None = None
+) -> dict:
+    """``table`` with its ``[quick]`` profile (or another ``section``, called ``label`` in
+    messages) merged in and the profile's ``skip_methods`` removed."""
+    if section not in table:
         return table
-    profile = dict(table["quick"])
+    profile = table.pop(section) if section != "quick" else table[section]
+    section = label or section
+    if not isinstance(profile, dict):
+        msg = f"{where}: [{section}] must be a table"
+        raise ConfigError(msg)
+    profile = dict(profile)
     skip = profile.pop("skip_methods", [])
     if isinstance(skip, str) or not all(isinstance(m, str) for m in skip):
-        msg = f"{where}: [quick].skip_methods must be a list of method names"
+        msg = f"{where}: [{section}].skip_methods must be a list of method names"
         raise ConfigError(msg)
-    _check_keys(profile, [k for k in keys if k not in ("quick", "name")], "[quick]")
+    _check_keys(profile, [k for k in keys if k not in ("quick", "real", "name")], f"[{section}]")
     table = _merge(table, profile)
     missing = [m for m in skip if m not in table.get("methods", {})]
     if missing:
-        msg = f"{where}: [quick].skip_methods names {missing[0]!r}, not in [methods]"
+        msg = f"{where}: [{section}].skip_methods names {missing[0]!r}, not in [methods]"
         raise ConfigError(msg)
     table["methods"] = {k: v for k, v in table["methods"].items() if k not in skip}
+    return table
+
+
+def _apply_real(table: dict, keys, quick: bool, where: str) -> dict:
+    """``table`` with its ``[real]`` profile merged in: what a preset runs on real data.
+
+    ``[real]`` takes the keys of ``[quick]`` (e.g. pretraining on the simulator, which on
+    the simulated default would pretrain on the data's own simulation) and may hold its
+    own ``[real.quick]``: with ``--quick``, ``[quick]``, then ``[real]``, then
+    ``[real.quick]`` are merged.
+    """
+    profile = table.get("real")
+    if profile is None:
+        return table
+    if not isinstance(profile, dict):
+        msg = f"{where}: [real] must be a table"
+        raise ConfigError(msg)
+    if quick:
+        table = _apply_quick(table, keys, where)
+    real_quick = profile.get("quick", {})
+    table = _apply_quick(
+        {**table, "_r": {k: v for k, v in profile.items() if k != "quick"}},
+        keys,
+        where,
+        "_r",
+        "real",
+    )
+    if quick:
+        table = _apply_quick({**table, "_rq": real_quick}, keys, where, "_rq", "real.quick")
     return table
 
 
@@ -525,6 +562,7 @@ class ExperimentConfig:
         "methods",
         "run",
         "quick",
+        "real",
         "sweep",
     )
 
@@ -547,7 +585,7 @@ class ExperimentConfig:
         """Validate a parsed experiment.
 
         ``quick`` merges ``[quick]``; ``data`` swaps in real data (with
-        ``[dataset_real]``); ``methods`` / ``features`` keep only those (before
+        ``[dataset_real]`` and the ``[real]`` profile); ``methods`` / ``features`` keep only those (before
         anything is built, so a classical-only selection never imports Keras);
         ``seeds`` replaces ``[run].seeds``; ``sweep`` applies the ``[sweep]`` profile
         (a learning-curve experiment named ``<name>-sweep``); ``train_sizes`` replaces
@@ -556,7 +594,9 @@ class ExperimentConfig:
         import features as feature_sets
 
         _check_keys(table, cls.KEYS, where)
-        if quick:
+        if data is not None and "real" in table:
+            table = _apply_real(table, cls.KEYS, quick, where)
+        elif quick:
             table = _apply_quick(table, cls.KEYS, where)
         if sweep:
             table = _apply_sweep(table, quick, where)

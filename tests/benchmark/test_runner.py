@@ -61,6 +61,70 @@ def test_every_preset_validates_in_both_profiles():
         assert all(quick.methods[m]["epochs"] <= 2 for m in methods & set(deep.available()))
 
 
+def test_real_profile_applies_only_to_real_data(tmp_path):
+    """``[real]`` adds and skips methods and feature sets when --data is given; with
+    --quick, ``[quick]`` then ``[real]`` then ``[real.quick]`` are merged."""
+    from benchmark.config import tomllib
+
+    table = tomllib.loads(SMALL)
+    table["quick"] = {"methods": {"logreg": {"C": 0.5}}, "run": {"n_bootstrap": 100}}
+    table["real"] = {
+        "skip_methods": ["nb"],
+        "features": {"pixels": {}},
+        "methods": {"logreg": {"C": 2.0}},
+        "run": {"seeds": 3},
+        "quick": {"run": {"seeds": 1}},
+    }
+    data = str(tmp_path)
+    simulated = ExperimentConfig.from_table(table)
+    real = ExperimentConfig.from_table(table, data=data)
+    assert "nb" in simulated.methods and "nb" not in real.methods
+    assert "pixels" not in simulated.features and "pixels" in real.features
+    assert real.methods["logreg"]["C"] == 2.0 and real.run.seeds == 3
+    assert real.real_data and real.hash != simulated.hash
+    quick = ExperimentConfig.from_table(table, data=data, quick=True)
+    assert quick.methods["logreg"]["C"] == 2.0  # [real] wins over [quick]
+    assert quick.run.seeds == 1 and quick.run.n_bootstrap == 100
+    assert "nb" not in quick.methods
+    assert ExperimentConfig.from_table(table, quick=True).methods["logreg"]["C"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "real, message",
+    [
+        ({"runn": {}}, r"\[real\]: unknown key 'runn'"),
+        ({"skip_methods": ["svm"]}, r"\[real\].skip_methods names 'svm'"),
+        ({"quick": {"colour": 1}}, r"\[real.quick\]: unknown key 'colour'"),
+        ({"methods": {"cnn": {}}}, "unknown name 'cnn'"),
+        ("pretrain", r"\[real\] must be a table"),
+    ],
+)
+def test_real_profile_errors_name_the_key(tmp_path, real, message):
+    from benchmark.config import tomllib
+
+    table = tomllib.loads(SMALL)
+    table["real"] = real
+    ExperimentConfig.from_table(table)  # ignored on simulated data
+    with pytest.raises(ConfigError, match=message):
+        ExperimentConfig.from_table(table, data=str(tmp_path), quick=True)
+
+
+def test_galaxy_zoo_real_profile_pretrains_and_adds_the_hybrid(tmp_path):
+    pytest.importorskip("keras")
+    simulated = load_experiment("galaxy-zoo-binary")
+    assert "hybrid" not in simulated.methods
+    assert "pretrain" not in simulated.methods["galaxy-cnn"]
+    for quick in (False, True):
+        real = load_experiment("galaxy-zoo-binary", data=str(tmp_path), quick=quick)
+        assert real.methods["galaxy-cnn"]["pretrain"] == "sim-galaxy10"
+        assert real.methods["hybrid"]["pretrain"] == "sim-galaxy10"
+        assert "handcrafted" in real.features and "inceptionv3" not in real.methods
+        assert real.run.seeds == (1 if quick else 3)
+    quick = load_experiment("galaxy-zoo-binary", data=str(tmp_path), quick=True)
+    assert quick.methods["galaxy-cnn"]["pretrain_params"]["n"] <= 1000
+    assert quick.methods["hybrid"]["epochs"] <= 2
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
