@@ -158,15 +158,30 @@ class DeepMethod(Method):
         if settings.pretrain:
             from .pretrain import pretrained_model, transfer
 
-            source = pretrained_model(
-                self.name,
-                hparams,
-                shape[1:],
-                settings,
-                self.seed,
-                own_images=x_train,
-                progress=self.progress,
-            )
+            if settings.pretrain == "self":
+                from .ssl import self_supervised_model
+
+                source = self_supervised_model(
+                    self.name,
+                    hparams,
+                    shape[1:],
+                    settings,
+                    self.seed,
+                    x_train,
+                    mean=mean,
+                    variance=var,
+                    progress=self.progress,
+                )
+            else:
+                source = pretrained_model(
+                    self.name,
+                    hparams,
+                    shape[1:],
+                    settings,
+                    self.seed,
+                    own_images=x_train,
+                    progress=self.progress,
+                )
             self.pretrained_layers_ = transfer(source, model)
             if not self.pretrained_layers_:
                 msg = f"{self.name}: no layer of the pretrained model fits this one"

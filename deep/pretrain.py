@@ -51,10 +51,15 @@ def check(settings, where: str) -> None:
             msg = f"{where}: pretrain_params is given but pretrain (a simulation name) is not"
             raise ConfigError(msg)
         return
+    if settings.pretrain == "self":
+        from .ssl import check as check_self
+
+        check_self(settings, where)
+        return
     if settings.pretrain not in simulate.available():
         msg = (
-            f"{where}: pretrain must name a simulation ({', '.join(simulate.available())}), "
-            f"got {settings.pretrain!r}"
+            f"{where}: pretrain must be 'self' (self-supervised on the training images) or "
+            f"name a simulation ({', '.join(simulate.available())}), got {settings.pretrain!r}"
         )
         raise ConfigError(msg)
     params = dict(settings.pretrain_params)

@@ -77,9 +77,12 @@ class TrainSettings:
         ``Model.compile`` takes it: ``"auto"`` compiles where the model supports it.
     pretrain : str
         A simulation (``sim-galaxy10``, ``sim-sdss-sn``) to pretrain the architecture on
-        before training on the data ("" = from scratch; see :mod:`deep.pretrain`).
+        before training on the data (see :mod:`deep.pretrain`), or ``"self"``:
+        self-supervised (SimCLR) on the training images (see :mod:`deep.ssl`); "" = from
+        scratch.
     pretrain_params : dict
-        The simulation's parameters, plus ``scheme``, ``epochs`` and ``seed``.
+        The simulation's parameters, plus ``scheme``, ``epochs`` and ``seed``; for
+        ``"self"``, :data:`deep.ssl.DEFAULTS`.
     """
 
     epochs: int = 20

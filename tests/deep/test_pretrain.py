@@ -50,7 +50,7 @@ def test_single_band_data_pretrains_on_the_mean_of_the_bands(blobs, tmp_path, mo
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"pretrain": "imagenet"}, "pretrain must name a simulation"),
+        ({"pretrain": "imagenet"}, "pretrain must be .self. .* or name a simulation"),
         ({"pretrain_params": {"n": 10}}, "pretrain_params is given but pretrain"),
         ({"pretrain": "sim-galaxy10", "pretrain_params": {"nn": 10}}, "unknown parameter 'nn'"),
         ({"pretrain": "sim-galaxy10", "pretrain_params": {"epochs": 0}}, "positive integer"),
