@@ -102,7 +102,8 @@ def _simulated(settings, input_shape, seed: int, progress: bool):
     return images, np.asarray(ds.labels, dtype=np.int64), ds.fingerprint
 
 
-def _key(name, hparams, input_shape, settings, seed, fingerprint) -> str:
+def _key(name, hparams, input_shape, settings, seed, fingerprint, **extra) -> str:
+    """Cache key of a pretrained model: everything that changes its weights."""
     own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_IN_KEY}
     blob = json.dumps(
         {
@@ -114,6 +115,7 @@ def _key(name, hparams, input_shape, settings, seed, fingerprint) -> str:
             "pretrain_params": settings.pretrain_params,
             "seed": seed,
             "data": fingerprint,
+            **extra,
         },
         sort_keys=True,
         default=str,

@@ -24,9 +24,7 @@ path any loader reads, labels not needed, brought to the stamp size by ``resize`
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 import logging
 from pathlib import Path
 
@@ -227,7 +225,7 @@ def self_supervised_model(
 
     from . import build
     from ._keras import import_keras
-    from .pretrain import _NOT_IN_KEY
+    from .pretrain import _key
     from .training import EpochProgress
 
     keras = import_keras()
@@ -236,23 +234,17 @@ def self_supervised_model(
     if params["unlabelled"]:
         extra = _unlabelled(params["unlabelled"], input_shape, params["unlabelled_params"])
         images = np.concatenate([np.asarray(images[:], np.float32), extra])
-    own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_IN_KEY}
-    blob = json.dumps(
-        {
-            "name": name,
-            "hparams": hparams,
-            "input_shape": list(input_shape),
-            "settings": own,
-            "params": params,
-            "seed": seed,
-            "images": _digest(images),
-            "mean": [float(m) for m in mean],
-            "variance": [float(v) for v in variance],
-        },
-        sort_keys=True,
-        default=str,
+    key = _key(
+        name,
+        hparams,
+        input_shape,
+        settings,
+        seed,
+        _digest(images),
+        params=params,
+        mean=[float(m) for m in mean],
+        variance=[float(v) for v in variance],
     )
-    key = hashlib.sha256(blob.encode()).hexdigest()[:16]
     path = Path(cache_root()) / "pretrained" / f"{name}-self-{key}.keras"
     from . import layers  # noqa: F401 - registers the custom layers
 
