@@ -444,7 +444,7 @@ def _apply_quick(
     table: dict, keys, where: str, section: str = "quick", label: str | None = None
 ) -> dict:
     """``table`` with its ``[quick]`` profile (or another ``section``, called ``label`` in
-    messages) merged in and the profile's ``skip_methods`` removed."""
+    messages) merged in and the profile's ``skip_methods`` and ``skip_features`` removed."""
     if section not in table:
         return table
     profile = table.pop(section) if section != "quick" else table[section]
@@ -453,17 +453,20 @@ def _apply_quick(
         msg = f"{where}: [{section}] must be a table"
         raise ConfigError(msg)
     profile = dict(profile)
-    skip = profile.pop("skip_methods", [])
-    if isinstance(skip, str) or not all(isinstance(m, str) for m in skip):
-        msg = f"{where}: [{section}].skip_methods must be a list of method names"
-        raise ConfigError(msg)
+    skips = {part: profile.pop(f"skip_{part}", []) for part in ("methods", "features")}
+    for part, skip in skips.items():
+        if isinstance(skip, str) or not all(isinstance(m, str) for m in skip):
+            msg = f"{where}: [{section}].skip_{part} must be a list of names from [{part}]"
+            raise ConfigError(msg)
     _check_keys(profile, [k for k in keys if k not in ("quick", "real", "name")], f"[{section}]")
     table = _merge(table, profile)
-    missing = [m for m in skip if m not in table.get("methods", {})]
-    if missing:
-        msg = f"{where}: [{section}].skip_methods names {missing[0]!r}, not in [methods]"
-        raise ConfigError(msg)
-    table["methods"] = {k: v for k, v in table["methods"].items() if k not in skip}
+    for part, skip in skips.items():
+        missing = [m for m in skip if m not in table.get(part, {})]
+        if missing:
+            msg = f"{where}: [{section}].skip_{part} names {missing[0]!r}, not in [{part}]"
+            raise ConfigError(msg)
+        if skip:
+            table[part] = {k: v for k, v in table[part].items() if k not in skip}
     return table
 
 

@@ -70,6 +70,7 @@ def test_real_profile_applies_only_to_real_data(tmp_path):
     table["quick"] = {"methods": {"logreg": {"C": 0.5}}, "run": {"n_bootstrap": 100}}
     table["real"] = {
         "skip_methods": ["nb"],
+        "skip_features": ["pca"],
         "features": {"pixels": {}},
         "methods": {"logreg": {"C": 2.0}},
         "run": {"seeds": 3},
@@ -80,6 +81,7 @@ def test_real_profile_applies_only_to_real_data(tmp_path):
     real = ExperimentConfig.from_table(table, data=data)
     assert "nb" in simulated.methods and "nb" not in real.methods
     assert "pixels" not in simulated.features and "pixels" in real.features
+    assert "pca" in simulated.features and set(real.features) == {"handcrafted", "pixels"}
     assert real.methods["logreg"]["C"] == 2.0 and real.run.seeds == 3
     assert real.real_data and real.hash != simulated.hash
     quick = ExperimentConfig.from_table(table, data=data, quick=True)
@@ -94,6 +96,8 @@ def test_real_profile_applies_only_to_real_data(tmp_path):
     [
         ({"runn": {}}, r"\[real\]: unknown key 'runn'"),
         ({"skip_methods": ["svm"]}, r"\[real\].skip_methods names 'svm'"),
+        ({"skip_features": ["hog"]}, r"\[real\].skip_features names 'hog', not in \[features\]"),
+        ({"skip_features": "pca"}, r"skip_features must be a list of names from \[features\]"),
         ({"quick": {"colour": 1}}, r"\[real.quick\]: unknown key 'colour'"),
         ({"methods": {"cnn": {}}}, "unknown name 'cnn'"),
         ("pretrain", r"\[real\] must be a table"),
@@ -119,6 +123,7 @@ def test_galaxy_zoo_real_profile_pretrains_and_adds_the_hybrid(tmp_path):
         assert real.methods["galaxy-cnn"]["pretrain"] == "sim-galaxy10"
         assert real.methods["hybrid"]["pretrain"] == "sim-galaxy10"
         assert "handcrafted" in real.features and "inceptionv3" not in real.methods
+        assert "pixels" not in real.features
         assert real.run.seeds == (1 if quick else 3)
     quick = load_experiment("galaxy-zoo-binary", data=str(tmp_path), quick=True)
     assert quick.methods["galaxy-cnn"]["pretrain_params"]["n"] <= 1000
