@@ -588,8 +588,9 @@ class ExperimentConfig:
         """Validate a parsed experiment.
 
         ``quick`` merges ``[quick]``; ``data`` swaps in real data (with
-        ``[dataset_real]`` and the ``[real]`` profile); ``methods`` / ``features`` keep only those (before
-        anything is built, so a classical-only selection never imports Keras);
+        ``[dataset_real]`` and the ``[real]`` profile); ``methods`` / ``features`` keep
+        only those (before anything is built, so a classical-only selection never imports
+        Keras);
         ``seeds`` replaces ``[run].seeds``; ``sweep`` applies the ``[sweep]`` profile
         (a learning-curve experiment named ``<name>-sweep``); ``train_sizes`` replaces
         ``[run].train_sizes``; ``save_models`` keeps every method's fitted model.
