@@ -17,7 +17,8 @@ methods that share a training part and ``pretrain_params.seed`` share one pretra
 
 ``pretrain_params``: ``epochs`` (default 30), ``batch_size`` (128), ``temperature``
 (0.2), ``learning_rate`` (1e-3), ``projection`` (width of the projection head, 128),
-``seed`` (default: the run's), ``unlabelled`` (a ``.npy`` array of stamps or a data
+``views`` (the transforms of a view, :data:`VIEWS`), ``seed`` (default: the run's),
+``unlabelled`` (a ``.npy`` array of stamps or a data
 path any loader reads, labels not needed, brought to the stamp size by ``resize``) and
 ``unlabelled_params`` (its loader parameters, e.g. ``{ crop = 240 }`` as the data's).
 """
@@ -46,7 +47,11 @@ DEFAULTS = {
     "seed": None,
     "unlabelled": "",
     "unlabelled_params": {},
+    "views": ("d4", "shift", "crop", "blur", "flux", "noise"),
 }
+
+#: The random transforms a view may use.
+VIEWS = DEFAULTS["views"]
 
 
 def check(settings, where: str) -> dict:
@@ -73,6 +78,13 @@ def check(settings, where: str) -> dict:
     if not isinstance(out["unlabelled"], str):
         msg = f"{where}: pretrain_params.unlabelled must be a data path, got {out['unlabelled']!r}"
         raise ConfigError(msg)
+    views = out["views"]
+    if isinstance(views, str) or not all(v in VIEWS for v in views):
+        msg = (
+            f"{where}: pretrain_params.views must be a list from {', '.join(VIEWS)}, got {views!r}"
+        )
+        raise ConfigError(msg)
+    out["views"] = tuple(views)
     if not isinstance(out["unlabelled_params"], dict):
         msg = f"{where}: pretrain_params.unlabelled_params must be a table of loader parameters"
         raise ConfigError(msg)
@@ -82,28 +94,33 @@ def check(settings, where: str) -> dict:
     return out
 
 
-def two_views(x: np.ndarray, rng: np.random.Generator, channel_std) -> tuple:
-    """Two random astronomical views of each image of a batch ``(N, H, W, C)``."""
+def two_views(x: np.ndarray, rng: np.random.Generator, channel_std, views=VIEWS) -> tuple:
+    """Two random astronomical views of each image of a batch ``(N, H, W, C)``, made by
+    the transforms named in ``views`` (:data:`VIEWS`)."""
     from scipy.ndimage import gaussian_filter
 
     from .augment import Augment
 
     h = x.shape[1]
     augment = Augment(
-        d4=True,
-        translate=max(1, h // 16),
-        resized_crop=(0.75, 1.0),
-        noise=(0.1 * np.asarray(channel_std, np.float32)).astype(np.float32),
+        d4="d4" in views,
+        translate=max(1, h // 16) if "shift" in views else 0,
+        resized_crop=(0.75, 1.0) if "crop" in views else None,
+        noise=(0.1 * np.asarray(channel_std, np.float32)).astype(np.float32)
+        if "noise" in views
+        else None,
     )
-    views = []
+    out = []
     for _ in range(2):
-        v = augment(x, rng)
-        blur = rng.uniform(0.0, 1.5, len(v))
-        for i in np.flatnonzero(blur > 0.5):  # a PSF a little wider, half of the time
-            v[i] = gaussian_filter(v[i], (blur[i], blur[i], 0), mode="reflect")
-        v *= rng.uniform(0.8, 1.25, (len(v), 1, 1, 1)).astype(np.float32)  # flux scale
-        views.append(np.ascontiguousarray(v, dtype=np.float32))
-    return tuple(views)
+        v = np.array(augment(x, rng), dtype=np.float32)
+        if "blur" in views:
+            blur = rng.uniform(0.0, 1.5, len(v))
+            for i in np.flatnonzero(blur > 0.5):  # a PSF a little wider, half of the time
+                v[i] = gaussian_filter(v[i], (blur[i], blur[i], 0), mode="reflect")
+        if "flux" in views:
+            v *= rng.uniform(0.8, 1.25, (len(v), 1, 1, 1)).astype(np.float32)
+        out.append(np.ascontiguousarray(v, dtype=np.float32))
+    return tuple(out)
 
 
 def nt_xent(temperature: float):
@@ -152,9 +169,9 @@ def _batches(keras):
     class PairBatches(keras.utils.PyDataset):
         """Pairs of views of a shuffled epoch, full batches only (the loss pairs them)."""
 
-        def __init__(self, images, batch_size, channel_std, seed, workers=2):
+        def __init__(self, images, batch_size, channel_std, seed, views, workers=2):
             super().__init__(workers=int(workers), use_multiprocessing=False, max_queue_size=4)
-            self.images, self.batch_size = images, int(batch_size)
+            self.images, self.batch_size, self.views = images, int(batch_size), tuple(views)
             self.channel_std, self.seed, self.epoch = channel_std, int(seed), 0
 
         def __len__(self):
@@ -168,7 +185,7 @@ def _batches(keras):
             rows = np.sort(order[i * self.batch_size : (i + 1) * self.batch_size])
             x = _read(self.images, rows)
             rng = np.random.default_rng([self.seed, self.epoch, i, 4])
-            a, b = two_views(x, rng, self.channel_std)
+            a, b = two_views(x, rng, self.channel_std, self.views)
             return (a, b), np.zeros(len(x), np.float32)
 
     return PairBatches
@@ -273,7 +290,12 @@ def self_supervised_model(
         jit_compile=settings.jit_compile,
     )
     data = _batches(keras)(
-        images, batch, np.sqrt(np.asarray(variance, np.float32)), seed, workers=settings.workers
+        images,
+        batch,
+        np.sqrt(np.asarray(variance, np.float32)),
+        seed,
+        params["views"],
+        workers=settings.workers,
     )
     log.info(
         "self-supervised pretraining of %s on %d unlabelled images (%d epochs)",

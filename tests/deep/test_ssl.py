@@ -54,6 +54,20 @@ def test_two_views_are_random_astronomical_transforms_of_each_image():
     assert np.allclose(a.mean(axis=(1, 2, 3)), x.mean(axis=(1, 2, 3)), atol=0.5)
 
 
+def test_views_use_only_the_transforms_named():
+    from deep.augment import d4_numpy
+
+    x = np.random.default_rng(1).normal(size=(6, 8, 8, 1)).astype(np.float32)
+    a, b = two_views(x, np.random.default_rng(3), channel_std=[1.0], views=("d4",))
+    for view in (a, b):
+        for i in range(len(x)):  # each view is one of the 8 D4 images of its own image
+            assert any(np.array_equal(view[i], d4_numpy(x[i : i + 1], k)[0]) for k in range(8))
+    flux, _ = two_views(x, np.random.default_rng(3), channel_std=[1.0], views=("flux",))
+    ratio = flux / x
+    assert np.allclose(ratio, ratio[:, :1, :1], rtol=1e-5)  # one scale per image
+    assert ((ratio[:, 0, 0] >= 0.8) & (ratio[:, 0, 0] <= 1.25)).all()
+
+
 def test_self_supervised_pretraining_uses_the_training_images_only(blobs, tmp_path, monkeypatch):
     monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
     import deep.ssl as ssl
@@ -111,6 +125,7 @@ def test_unlabelled_images_join_the_pretraining(blobs, tmp_path, monkeypatch):
         ({"pretrain": "self", "pretrain_params": {"n": 10}}, "unknown pretrain_params key 'n'"),
         ({"pretrain": "self", "pretrain_params": {"epochs": 0}}, "epochs must be a positive"),
         ({"pretrain": "self", "pretrain_params": {"temperature": -1}}, "temperature must be"),
+        ({"pretrain": "self", "pretrain_params": {"views": ["zoom"]}}, "views must be a list from"),
         (
             {"pretrain": "self", "pretrain_params": {"unlabelled": "/no/such/dir"}},
             "no such path",
