@@ -16,3 +16,21 @@ def blobs():
     blob = np.exp(-((yy - 7.5) ** 2 + (xx - 7.5) ** 2) / 8.0).astype(np.float32)
     x[y == 1] += 4 * blob[None, :, :, None]
     return x, y
+
+
+@pytest.fixture
+def reuses_pretraining():
+    """Check that a second fit with ``params`` reuses the ``cached`` pretrained model and
+    repeats ``method`` exactly, and that training from scratch (``scratch`` params) differs."""
+    from deep.method import DeepMethod
+
+    def check(method, params, scratch, cached, x, y):
+        stamp = cached.stat().st_mtime_ns
+        again = DeepMethod("simple-cnn", params, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+        assert cached.stat().st_mtime_ns == stamp
+        expected = method.predict_proba(x[40:])
+        np.testing.assert_allclose(again.predict_proba(x[40:]), expected, atol=1e-5)
+        fresh = DeepMethod("simple-cnn", scratch, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+        assert not np.allclose(fresh.predict_proba(x[40:]), expected)
+
+    return check

@@ -68,7 +68,9 @@ def test_views_use_only_the_transforms_named():
     assert ((ratio[:, 0, 0] >= 0.8) & (ratio[:, 0, 0] <= 1.25)).all()
 
 
-def test_self_supervised_pretraining_uses_the_training_images_only(blobs, tmp_path, monkeypatch):
+def test_self_supervised_pretraining_uses_the_training_images_only(
+    blobs, tmp_path, monkeypatch, reuses_pretraining
+):
     monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
     import deep.ssl as ssl
 
@@ -91,12 +93,7 @@ def test_self_supervised_pretraining_uses_the_training_images_only(blobs, tmp_pa
     assert copied and "output" not in copied and "normalize" not in copied
 
     # cached: a second run reuses it and repeats exactly; from scratch differs
-    stamp = cached[0].stat().st_mtime_ns
-    again = DeepMethod("simple-cnn", params, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
-    assert cached[0].stat().st_mtime_ns == stamp
-    np.testing.assert_allclose(again.predict_proba(x[40:]), method.predict_proba(x[40:]), atol=1e-5)
-    scratch = DeepMethod("simple-cnn", QUICK, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
-    assert not np.allclose(scratch.predict_proba(x[40:]), method.predict_proba(x[40:]))
+    reuses_pretraining(method, params, QUICK, cached[0], x, y)
     # other training images: another pretraining
     DeepMethod("simple-cnn", params, seed=0).fit(x[8:48], y[8:48], x[48:], y[48:])
     assert len(list((tmp_path / "cache" / "pretrained").glob("simple-cnn-self-*"))) == 2
