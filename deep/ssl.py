@@ -211,7 +211,11 @@ def _unlabelled(path: str, input_shape, params: dict) -> np.ndarray:
 
     height, _, channels = input_shape
     if str(path).endswith(".npy"):
-        images = np.load(str(path))
+        try:
+            images = np.load(str(path))
+        except (OSError, ValueError) as exc:
+            msg = f"pretrain_params.unlabelled: {path} is not a readable .npy array ({exc})"
+            raise ConfigError(msg) from None
     else:
         with for_scoring():
             ds = datasets.load(str(path), progress=False, **{"resize": int(height), **params})
@@ -315,5 +319,4 @@ def self_supervised_model(
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         model.save(str(tmp))
-    model.ssl_loss_ = [float(v) for v in losses]
     return model

@@ -140,3 +140,12 @@ def test_too_few_training_images_for_contrastive_batches(blobs, tmp_path, monkey
     params = {**QUICK, "pretrain": "self", "pretrain_params": SSL}
     with pytest.raises(ConfigError, match="at least 16 training images"):
         DeepMethod("simple-cnn", params).fit(x[:10], y[:10], x[40:], y[40:])
+
+
+def test_a_corrupt_unlabelled_array_is_a_one_line_error(tmp_path):
+    from deep.ssl import _unlabelled
+
+    bad = tmp_path / "extra.npy"
+    bad.write_bytes(b"not numpy")
+    with pytest.raises(ConfigError, match="not a readable .npy array"):
+        _unlabelled(str(bad), (16, 16, 3), {})
