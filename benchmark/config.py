@@ -440,15 +440,16 @@ def _named_tables(table, where, registry_names, validate, chosen=None):
     return MappingProxyType(out)
 
 
-def _apply_quick(
-    table: dict, keys, where: str, section: str = "quick", label: str | None = None
-) -> dict:
-    """``table`` with its ``[quick]`` profile (or another ``section``, called ``label`` in
-    messages) merged in and the profile's ``skip_methods`` and ``skip_features`` removed."""
-    if section not in table:
+def _apply_quick(table: dict, keys, where: str) -> dict:
+    """``table`` with its ``[quick]`` profile merged in."""
+    if "quick" not in table:
         return table
-    profile = table.pop(section) if section != "quick" else table[section]
-    section = label or section
+    return _apply_profile(table, table["quick"], keys, where, "quick")
+
+
+def _apply_profile(table: dict, profile, keys, where: str, section: str) -> dict:
+    """``table`` with ``profile`` (the table ``[section]``) merged in and the profile's
+    ``skip_methods`` and ``skip_features`` removed."""
     if not isinstance(profile, dict):
         msg = f"{where}: [{section}] must be a table"
         raise ConfigError(msg)
@@ -486,16 +487,10 @@ def _apply_real(table: dict, keys, quick: bool, where: str) -> dict:
         raise ConfigError(msg)
     if quick:
         table = _apply_quick(table, keys, where)
-    real_quick = profile.get("quick", {})
-    table = _apply_quick(
-        {**table, "_r": {k: v for k, v in profile.items() if k != "quick"}},
-        keys,
-        where,
-        "_r",
-        "real",
-    )
+    own = {k: v for k, v in profile.items() if k != "quick"}
+    table = _apply_profile(table, own, keys, where, "real")
     if quick:
-        table = _apply_quick({**table, "_rq": real_quick}, keys, where, "_rq", "real.quick")
+        table = _apply_profile(table, profile.get("quick", {}), keys, where, "real.quick")
     return table
 
 
