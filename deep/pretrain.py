@@ -2,18 +2,20 @@
 
 With the training setting ``pretrain = "<simulation>"`` (``sim-galaxy10`` for galaxy
 morphology, ``sim-sdss-sn`` for real/bogus stamps) and ``pretrain_params`` (the
-simulation's parameters, e.g. ``n``, ``mode``, ``layout``, plus ``scheme``, ``epochs``
-and ``seed``, by default the run's), :class:`deep.method.DeepMethod` first trains the
-same architecture on simulated images brought to the data's stamp size (the shared preprocessing's
-``resize``; a single-band data set gets the mean of the simulated bands), then copies
+simulation's parameters, e.g. ``n``, ``mode``, ``layout``, plus ``scheme``, ``seed`` and
+training settings of the pretraining alone, :data:`TRAIN_KEYS` such as ``epochs``,
+``optimizer``, ``learning_rate`` and ``patience``, by default the run's),
+:class:`deep.method.DeepMethod` first trains the same architecture on simulated images
+brought to the data's stamp size (the shared preprocessing's ``resize``; a single-band
+data set gets the mean of the simulated bands), then copies
 every layer's weights but the input normalisation and the classification head into the
 model it trains on the real training part.  The simulated set is split 85/15 for early
 stopping; no real image, least of all a test image, is seen while pretraining.
 
 The pretrained model is cached in ``$ASTROBENCH_CACHE/pretrained/``, keyed by the
-architecture, its hyperparameters, the stamp shape, the training settings, the
+architecture, its hyperparameters, the stamp shape, the pretraining's settings, the
 simulation's content fingerprint and the seed, so every run that asks for the same
-pretraining reuses it.
+pretraining reuses it, however it fine-tunes.
 """
 
 from __future__ import annotations
@@ -32,8 +34,27 @@ __all__ = ["RUN_KEYS", "check", "pretrained_model", "transfer"]
 
 log = logging.getLogger(__name__)
 
+#: Training settings ``pretrain_params`` may set for the pretraining alone (a large
+#: simulated set often wants another optimiser or schedule than a few hundred real images).
+TRAIN_KEYS = (
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "learning_rate",
+    "momentum",
+    "schedule",
+    "step_every",
+    "step_gamma",
+    "plateau_patience",
+    "patience",
+    "augment",
+    "translate",
+    "crop_scale",
+    "noise",
+)
+
 #: ``pretrain_params`` keys read here; the rest are the simulation's own parameters.
-RUN_KEYS = ("scheme", "epochs", "seed")
+RUN_KEYS = ("scheme", "seed", *TRAIN_KEYS)
 
 #: Layers never copied: the model's own input normalisation and its classification head.
 SKIPPED = ("normalize", "output")
@@ -63,12 +84,22 @@ def check(settings, where: str) -> None:
         )
         raise ConfigError(msg)
     params = dict(settings.pretrain_params)
-    epochs = params.get("epochs", settings.epochs)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        msg = f"{where}: pretrain_params.epochs must be a positive integer, got {epochs!r}"
-        raise ConfigError(msg)
+    _pretrain_settings(settings).validate("", where=f"{where}: pretrain_params")
     sim = {k: v for k, v in params.items() if k not in RUN_KEYS}
     simulate._split_params(settings.pretrain, sim)  # unknown keys are errors naming them
+
+
+def _pretrain_settings(settings):
+    """The training settings of the pretraining: the run's, with ``pretrain_params``'
+    training keys (:data:`TRAIN_KEYS`) in their place, no clock (the result is cached)
+    and no pretraining of its own."""
+    over = {k: v for k, v in settings.pretrain_params.items() if k in TRAIN_KEYS}
+    for key in ("augment", "crop_scale"):
+        if isinstance(over.get(key), list):
+            over[key] = tuple(over[key])
+    if isinstance(over.get("augment"), str):
+        over["augment"] = (over["augment"],)
+    return dataclasses.replace(settings, **over, time_budget=0.0, pretrain="", pretrain_params={})
 
 
 def _simulated(settings, input_shape, seed: int, progress: bool):
@@ -162,16 +193,25 @@ def pretrained_model(
     images, labels, fingerprint = _simulated(settings, input_shape, seed, progress)
     if own_images is not None:
         _check_disjoint(images, own_images, settings.pretrain)
-    key = _key(name, hparams, input_shape, settings, seed, fingerprint)
+    # keyed by the pretraining's own settings: runs that fine-tune differently share it
+    pre = _pretrain_settings(settings)
+    key = _key(
+        name,
+        hparams,
+        input_shape,
+        pre,
+        seed,
+        fingerprint,
+        pretrain=settings.pretrain,
+        pretrain_params=settings.pretrain_params,
+    )
     path = Path(cache_root()) / "pretrained" / f"{name}-{settings.pretrain}-{key}.keras"
     if not path.is_file():
         rng = np.random.default_rng(seed)
         order = rng.permutation(len(labels))
         n_val = max(1, int(round(0.15 * len(labels))))
         val, train = order[:n_val], order[n_val:]
-        own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_IN_KEY}
-        own["epochs"] = int(settings.pretrain_params.get("epochs", settings.epochs))
-        own["time_budget"] = 0.0  # the pretraining is cached: it never races the clock
+        own = {k: v for k, v in dataclasses.asdict(pre).items() if k not in _NOT_IN_KEY}
         log.info(
             "pretraining %s on %d simulated %s stamps (%d epochs at most)",
             name,

@@ -111,8 +111,9 @@ class TrainSettings:
     pretrain: str = ""
     pretrain_params: dict = dataclasses.field(default_factory=dict)
 
-    def validate(self, name: str) -> TrainSettings:
-        where = f"deep model {name!r}"
+    def validate(self, name: str, where: str | None = None) -> TrainSettings:
+        """Check every setting; errors begin with ``where`` (default: the model's name)."""
+        where = where or f"deep model {name!r}"
         for key in ("epochs", "batch_size", "predict_batch_size", "step_every", "workers"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

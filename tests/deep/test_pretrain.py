@@ -51,6 +51,14 @@ def test_single_band_data_pretrains_on_the_mean_of_the_bands(blobs, tmp_path, mo
         ({"pretrain_params": {"n": 10}}, "pretrain_params is given but pretrain"),
         ({"pretrain": "sim-galaxy10", "pretrain_params": {"nn": 10}}, "unknown parameter 'nn'"),
         ({"pretrain": "sim-galaxy10", "pretrain_params": {"epochs": 0}}, "positive integer"),
+        (
+            {"pretrain": "sim-galaxy10", "pretrain_params": {"optimizer": "lbfgs"}},
+            "pretrain_params: unknown optimizer 'lbfgs'",
+        ),
+        (
+            {"pretrain": "sim-galaxy10", "pretrain_params": {"learning_rate": -1}},
+            "pretrain_params: learning_rate must be a non-negative number",
+        ),
     ],
 )
 def test_bad_pretraining_settings_are_one_line_errors(params, message):
@@ -83,3 +91,45 @@ def test_pretraining_on_the_data_own_simulation_and_seed_is_refused(tmp_path, mo
         DeepMethod("simple-cnn", params, seed=0).fit(x[:80], y[:80], x[80:], y[80:])
     other = {**params, "pretrain_params": {**sim, "epochs": 1, "seed": 7}}
     assert DeepMethod("simple-cnn", other, seed=0).fit(x[:80], y[:80], x[80:], y[80:])
+
+
+def test_pretraining_takes_its_own_training_settings(blobs, tmp_path, monkeypatch):
+    """pretrain_params' training keys set the pretraining alone; the fine-tuning keeps the
+    run's settings, and the pretraining never races the clock."""
+    import deep.pretrain as pretrain
+
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    seen = []
+    original = DeepMethod.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.settings()[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeepMethod, "fit", spy)
+    x, y = blobs
+    sim = {**SIM, "optimizer": "rmsprop", "learning_rate": 0.05, "augment": ["d4"], "patience": 2}
+    params = {**QUICK, "time_budget": 100, "pretrain": "sim-galaxy10", "pretrain_params": sim}
+    method = DeepMethod("simple-cnn", params, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+    outer, inner = seen  # the run's fit, then the pretraining's inside it
+    assert (inner.optimizer, inner.learning_rate, inner.augment) == ("rmsprop", 0.05, ("d4",))
+    assert (inner.patience, inner.epochs, inner.time_budget, inner.pretrain) == (2, 1, 0.0, "")
+    run = DeepMethod("simple-cnn", QUICK).settings()[0]  # the model's own defaults
+    assert (outer.optimizer, outer.learning_rate, outer.augment) == (
+        run.optimizer,
+        run.learning_rate,
+        (),
+    )
+    assert run.optimizer != "rmsprop"
+    assert method.settings_.time_budget == 100
+    # another pretraining learning rate is another cached model
+    again = {**params, "pretrain_params": {**sim, "learning_rate": 0.01}}
+    DeepMethod("simple-cnn", again, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+    assert len(list((tmp_path / "cache" / "pretrained").glob("*.keras"))) == 2
+    # fine-tuning differently (learning rate, clock) reuses the same pretraining
+    seen.clear()
+    other = {**params, "learning_rate": 0.02, "time_budget": 50}
+    DeepMethod("simple-cnn", other, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+    assert len(seen) == 1  # no pretraining fit this time
+    assert len(list((tmp_path / "cache" / "pretrained").glob("*.keras"))) == 2
+    assert "optimizer" in pretrain.TRAIN_KEYS and "optimizer" in pretrain.RUN_KEYS
