@@ -2,7 +2,10 @@
 
 With the training setting ``pretrain = "<simulation>"`` (``sim-galaxy10`` for galaxy
 morphology, ``sim-sdss-sn`` for real/bogus stamps) and ``pretrain_params`` (the
-simulation's parameters, e.g. ``n``, ``mode``, ``layout``, plus ``scheme``, ``seed`` and
+simulation's parameters, e.g. ``n``, ``mode``, ``layout``, the shared preprocessing's
+``channels``, ``crop`` and ``normalize`` (to bring the simulated stamps to the data's
+look: ``channels = ["i", "r", "g"]`` and ``normalize = "asinh"`` for RGB JPEG composites,
+which put i in red and g in blue and are asinh-stretched), plus ``scheme``, ``seed`` and
 training settings of the pretraining alone, :data:`TRAIN_KEYS` such as ``epochs``,
 ``optimizer``, ``learning_rate`` and ``patience``, by default the run's),
 :class:`deep.method.DeepMethod` first trains the same architecture on simulated images
@@ -28,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.errors import ConfigError
+from benchmark.errors import ConfigError, UnknownNameError
 
 __all__ = ["RUN_KEYS", "check", "pretrained_model", "transfer"]
 
@@ -83,9 +86,21 @@ def check(settings, where: str) -> None:
             f"name a simulation ({', '.join(simulate.available())}), got {settings.pretrain!r}"
         )
         raise ConfigError(msg)
+    from benchmark.datasets.preprocess import Preprocess
+
     params = dict(settings.pretrain_params)
     _pretrain_settings(settings).validate("", where=f"{where}: pretrain_params")
+    if "resize" in params:
+        msg = (
+            f"{where}: pretrain_params cannot set resize: the simulated stamps are brought "
+            f"to the data's own size"
+        )
+        raise ConfigError(msg)
     sim = {k: v for k, v in params.items() if k not in RUN_KEYS}
+    try:  # the shared preprocessing (channels, crop, normalize) applies to the simulation
+        Preprocess.pop_from(sim)
+    except (ConfigError, UnknownNameError) as exc:
+        raise type(exc)(f"{where}: pretrain_params: {exc}") from None
     simulate._split_params(settings.pretrain, sim)  # unknown keys are errors naming them
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark.errors import ConfigError
+from benchmark.errors import ConfigError, UnknownNameError
 from deep.method import DeepMethod
 
 QUICK = {"epochs": 1, "batch_size": 16, "augment": []}
@@ -56,13 +56,18 @@ def test_single_band_data_pretrains_on_the_mean_of_the_bands(blobs, tmp_path, mo
             "pretrain_params: unknown optimizer 'lbfgs'",
         ),
         (
+            {"pretrain": "sim-galaxy10", "pretrain_params": {"normalize": "log"}},
+            "pretrain_params: unknown normalize 'log'",
+        ),
+        ({"pretrain": "sim-galaxy10", "pretrain_params": {"resize": 32}}, "cannot set resize"),
+        (
             {"pretrain": "sim-galaxy10", "pretrain_params": {"learning_rate": -1}},
             "pretrain_params: learning_rate must be a non-negative number",
         ),
     ],
 )
 def test_bad_pretraining_settings_are_one_line_errors(params, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises((ConfigError, UnknownNameError), match=message):
         DeepMethod("simple-cnn", params).settings()
 
 
@@ -133,3 +138,25 @@ def test_pretraining_takes_its_own_training_settings(blobs, tmp_path, monkeypatc
     assert len(seen) == 1  # no pretraining fit this time
     assert len(list((tmp_path / "cache" / "pretrained").glob("*.keras"))) == 2
     assert "optimizer" in pretrain.TRAIN_KEYS and "optimizer" in pretrain.RUN_KEYS
+
+
+def test_the_simulated_set_takes_the_shared_preprocessing(tmp_path, monkeypatch):
+    """channels and normalize in pretrain_params bring the simulated stamps to the data's
+    look: here an RGB composite's band order (i, r, g) and its asinh stretch."""
+    import dataclasses
+
+    import deep.pretrain as pretrain
+    from benchmark.datasets.preprocess import Preprocess
+
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": SIM}
+    settings = DeepMethod("simple-cnn", params).settings()[0]
+    plain, labels, _ = pretrain._simulated(settings, (32, 32, 3), 0, False)
+    look = {**SIM, "channels": ["i", "r", "g"], "normalize": "asinh"}
+    styled, styled_labels, _ = pretrain._simulated(
+        dataclasses.replace(settings, pretrain_params=look), (32, 32, 3), 0, False
+    )
+    np.testing.assert_array_equal(labels, styled_labels)
+    expected = Preprocess(normalize="asinh")(np.ascontiguousarray(plain[..., ::-1]))
+    np.testing.assert_allclose(styled, expected, rtol=1e-4, atol=1e-4)
+    assert np.abs(styled).max() < 20 < np.abs(plain).max()  # stretched, not linear flux
