@@ -25,6 +25,10 @@ through :class:`ResultsStore`)::
         table.csv, table.md         the comparison table
         report/                     the HTML report (``python -m benchmark report``)
         work/<run_id>/              a CNN's checkpoints while it trains (removed when it ends)
+        work/_shared/               CNNs trained for one run and reused by another that
+                                    trains the same one (a hybrid's backbone, an ensemble's
+                                    first member: same settings, seed and data; removed
+                                    when the experiment ends)
 
 Every file is written atomically.  A run is finished when its ``record.json``
 exists (written last), so an interrupted experiment resumes where it stopped.
@@ -272,6 +276,15 @@ class ResultsStore:
     def clear_inputs(self) -> None:
         """Remove the inputs left for workers (every run that needed them is recorded)."""
         shutil.rmtree(self.inputs_dir(), ignore_errors=True)
+
+    def shared_dir(self) -> Path:
+        """Where a CNN trained for one run waits for another run that trains the same one
+        (:attr:`deep.method.DeepMethod.share_dir`)."""
+        return self.root / "work" / "_shared"
+
+    def clear_shared(self) -> None:
+        """Remove the shared CNN fits (every run is recorded, its model in its run folder)."""
+        shutil.rmtree(self.shared_dir(), ignore_errors=True)
 
     # ----------------------------------------------------------------- reading
     def is_store(self) -> bool:

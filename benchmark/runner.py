@@ -426,6 +426,7 @@ def _run_locked(config, setup, root, state, jobs, progress, executor, started) -
     finally:
         bar.close()
     store.clear_inputs()
+    store.clear_shared()
     store.write_index()
     log.info("%s: finished in %.1f s", config.name, time.perf_counter() - started)
     return store

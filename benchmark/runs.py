@@ -287,6 +287,11 @@ def execute(job: Job) -> Outcome:
         work_dir=job.work_dir,
         progress=job.progress,
     )
+    if job.work_dir:
+        # one folder per experiment where a CNN trained for one run (galaxy-cnn seed 0) is
+        # kept for another that trains the same one (a hybrid's backbone, an ensemble's
+        # first member): same settings, seed, class treatment and data, so the same weights
+        method.share_dir = str(Path(job.work_dir).parent / "_shared")
     t0 = time.perf_counter()
     method.fit(d.x_train, d.y_train, d.x_val, d.y_val)
     fit_s = time.perf_counter() - t0

@@ -51,7 +51,7 @@ def _check_architecture(name, where: str) -> str:
 def _member(name, params, seed, owner: Method, work=None):
     from .method import DeepMethod
 
-    return DeepMethod(
+    member = DeepMethod(
         name,
         params,
         seed=seed,
@@ -59,6 +59,8 @@ def _member(name, params, seed, owner: Method, work=None):
         work_dir=None if work is None else str(work),
         progress=owner.progress,
     )
+    member.share_dir = getattr(owner, "share_dir", None)  # the experiment's shared fits
+    return member
 
 
 def _fit_member(member, folder: Path | None, x_train, y_train, x_val, y_val):
@@ -137,6 +139,7 @@ def _deep_summary(members) -> dict:
                 "best_epoch": s["best_epoch"],
                 "epochs": len(s["history"]),
                 "budget_limited": s["budget_limited"],
+                "fit_shared": s.get("fit_shared", False),
             }
             for m, s in zip(members, summaries, strict=True)
         ],
@@ -315,11 +318,15 @@ class HybridMethod(_Combined):
         A registered classical method; default ``"logreg"``.
     head_params : dict
         Fixed hyperparameters of the head (others are tuned on validation).
+    backbone_seeds : int
+        CNNs whose embeddings are joined side by side, seeded ``seed + 1000 * i`` like an
+        ensemble's members (so in one experiment they are the ensemble's, trained once);
+        default 1.
     any other key
         A training setting or hyperparameter of the backbone (``tta`` defaults to true).
     """
 
-    OWN = ("backbone", "features", "feature_params", "head", "head_params")
+    OWN = ("backbone", "features", "feature_params", "head", "head_params", "backbone_seeds")
 
     def _config(self) -> dict:
         import features as feature_sets
@@ -331,8 +338,13 @@ class HybridMethod(_Combined):
             "feature_params": {},
             "head": "logreg",
             "head_params": {},
+            "backbone_seeds": 1,
             **self._own(),
         }
+        n_seeds = own["backbone_seeds"]
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+            msg = f"{self.name}: backbone_seeds must be a positive integer, got {n_seeds!r}"
+            raise ConfigError(msg)
         _check_architecture(own["backbone"], f"{self.name}: backbone")
         names = [own["features"]] if isinstance(own["features"], str) else own["features"]
         if not isinstance(names, list | tuple):
@@ -403,7 +415,7 @@ class HybridMethod(_Combined):
             )
 
     def _inputs(self, x) -> np.ndarray:
-        parts = [embed(self.backbone_, x)]
+        parts = [embed(b, x) for b in self.backbones_]
         parts += [np.asarray(e.transform(x), dtype=np.float32) for e in self.extractors_]
         return np.hstack(parts)
 
@@ -411,17 +423,22 @@ class HybridMethod(_Combined):
         import features as feature_sets
 
         config = self._config()
-        work = self._work("backbone")
-        backbone = _member(config["backbone"], self._member_params(), self.seed, self, work)
-        self.backbone_ = _fit_member(backbone, work, x_train, y_train, x_val, y_val)
+        self.backbones_ = []
+        for i in range(config["backbone_seeds"]):
+            work = self._work("backbone" if i == 0 else f"backbone{i}")
+            seed = self.seed + SEED_STRIDE * i
+            member = _member(config["backbone"], self._member_params(), seed, self, work)
+            self.backbones_.append(_fit_member(member, work, x_train, y_train, x_val, y_val))
+        self.backbone_ = self.backbones_[0]
         self.extractors_ = [
             feature_sets.get(name, **config["feature_params"].get(name, {})).fit(x_train)
             for name in config["features"]
         ]
-        n_embed = embed(self.backbone_, x_train[:1]).shape[1]
-        self.feature_names_ = [f"cnn_{i}" for i in range(n_embed)] + [
-            str(n) for e in self.extractors_ for n in e.get_feature_names_out()
-        ]
+        self.feature_names_ = [
+            f"cnn_{i}" if j == 0 else f"cnn_{j}_{i}"
+            for j, b in enumerate(self.backbones_)
+            for i in range(embed(b, x_train[:1]).shape[1])
+        ] + [str(n) for e in self.extractors_ for n in e.get_feature_names_out()]
         has_val = x_val is not None and len(x_val) > 0
         f_train = self._inputs(x_train)
         f_val = self._inputs(x_val) if has_val else np.empty((0, f_train.shape[1]), np.float32)
@@ -466,18 +483,20 @@ class HybridMethod(_Combined):
             "importances": None,
             "importance_shares": self.importance_shares(),
             "threshold": getattr(self, "threshold_", None),
-            **_deep_summary([self.backbone_]),
+            **_deep_summary(self.backbones_),
         }
 
     def save(self, folder) -> None:
         import joblib
 
         folder = Path(folder)
-        self.backbone_.save(folder / "backbone")
+        for i, backbone in enumerate(self.backbones_):
+            backbone.save(folder / ("backbone" if i == 0 else f"backbone{i}"))
         self.head_.save(folder / "head")
         with atomic_path(folder / "extractors.joblib") as tmp:
             joblib.dump(self.extractors_, tmp)
-        write_json(folder / "method.json", {**self._meta(), "feature_names": self.feature_names_})
+        meta = {**self._meta(), "feature_names": self.feature_names_}
+        write_json(folder / "method.json", {**meta, "n_backbones": len(self.backbones_)})
 
     @classmethod
     def load(cls, folder) -> HybridMethod:
@@ -489,7 +508,11 @@ class HybridMethod(_Combined):
 
         folder = Path(folder)
         method, meta = cls._from_meta(folder)
-        method.backbone_ = DeepMethod.load(folder / "backbone")
+        method.backbones_ = [
+            DeepMethod.load(folder / ("backbone" if i == 0 else f"backbone{i}"))
+            for i in range(meta.get("n_backbones", 1))
+        ]
+        method.backbone_ = method.backbones_[0]
         method.head_ = methods.load(folder / "head")
         method.extractors_ = joblib.load(folder / "extractors.joblib")
         method.feature_names_ = meta["feature_names"]

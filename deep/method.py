@@ -32,6 +32,29 @@ def _check_images(x, where: str) -> tuple[int, ...]:
     return shape
 
 
+#: Settings that leave the trained weights unchanged (not part of a shared fit's key).
+_NOT_TRAINING = ("tta", "predict_batch_size", "workers")
+
+
+def _data_digest(x_train, y_train, x_val, y_val) -> str:
+    """A digest of the data a CNN is trained and early-stopped on: shapes, every label,
+    and 16 images spread over each part. A results folder holds one data set and one
+    split (the store checks both), so this tells apart what differs within it (the
+    nested training subsets of a sweep) without reading a large lazy array whole."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for x, y in ((x_train, y_train), (x_val, y_val)):
+        if x is None or len(x) == 0:
+            h.update(b"none")
+            continue
+        h.update(repr(tuple(x.shape)).encode())
+        h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+        for i in sorted(set(np.linspace(0, len(x) - 1, 16).astype(int).tolist())):
+            h.update(np.ascontiguousarray(x[i], dtype=np.float32).tobytes())
+    return h.hexdigest()[:16]
+
+
 class DeepMethod(Method):
     """A registered Keras model trained on images, scikit-learn style.
 
@@ -59,7 +82,18 @@ class DeepMethod(Method):
         ``params`` set ``balance`` themselves.
     n_candidates : int
         Not used: the validation part drives early stopping and the kept epoch.
+
+    Attributes
+    ----------
+    share_dir : path or None
+        Set by the runner to its results folder's ``work/_shared``: a CNN trained there is
+        kept under a key of its name, training settings, hyperparameters, seed, class
+        treatment and data, and a later fit with the same key (the same CNN as a hybrid's
+        backbone or an ensemble's first member, in the same experiment) loads it instead
+        of training it again. ``fit_shared_`` says whether a fit was loaded so.
     """
+
+    share_dir = None
 
     kind = "deep"
     input = "images"
@@ -133,6 +167,10 @@ class DeepMethod(Method):
             msg = f"{self.name}.fit: need labels 0..K-1 with K >= 2, got {np.unique(y_train)}"
             raise ConfigError(msg)
         self.classes_ = np.arange(n_classes)
+        share = self._share(settings, hparams, x_train, y_train, x_val, y_val, has_val)
+        self.fit_shared_ = share is not None and self._load_shared(share)
+        if self.fit_shared_:
+            return self
         keras.utils.set_random_seed(self.seed)
         if settings.deterministic:
             _deterministic_ops(keras)
@@ -224,7 +262,59 @@ class DeepMethod(Method):
         self.params_ = hparams
         self.input_shape_ = tuple(int(s) for s in shape[1:])
         self.threshold_ = 0.5
+        if share is not None:
+            self._save_shared(share)
         return self
+
+    # ------------------------------------------------------------- shared fits
+    def _share(self, settings, hparams, x_train, y_train, x_val, y_val, has_val):
+        """The folder of this fit in ``share_dir`` (None when there is none)."""
+        import dataclasses
+        import hashlib
+        import json
+
+        if not self.share_dir:
+            return None
+        own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_TRAINING}
+        data = _data_digest(x_train, y_train, x_val if has_val else None, y_val)
+        blob = json.dumps(
+            [self.name, own, hparams, self.seed, self.class_weight, data],
+            sort_keys=True,
+            default=str,
+        )
+        key = hashlib.sha256(blob.encode()).hexdigest()[:20]
+        return Path(self.share_dir) / f"{self.name}-seed{self.seed}-{key}"
+
+    def _load_shared(self, folder: Path) -> bool:
+        """Take the fitted model of ``folder`` where an earlier fit finished it."""
+        if not ((folder / "method.json").is_file() and (folder / "fit.json").is_file()):
+            return False
+        try:
+            loaded = DeepMethod.load(folder)
+            fit = read_json(folder / "fit.json", what="shared CNN fit")
+        except Exception as exc:  # noqa: BLE001 - an unreadable copy is trained again
+            log.warning("%s: shared fit in %s unreadable (%s); training", self.name, folder, exc)
+            return False
+        for attr in ("model_", "settings_", "input_shape_", "best_epoch_", "budget_limited_"):
+            setattr(self, attr, getattr(loaded, attr))
+        self.params_ = fit["hparams"]
+        self.history_ = fit["history"]
+        self.pretrained_layers_ = fit["pretrained_layers"]
+        self.fit_s_ = fit["fit_s"]
+        self.threshold_ = 0.5
+        log.info("%s seed %d: trained earlier in this experiment, loaded", self.name, self.seed)
+        return True
+
+    def _save_shared(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        fit = {
+            "hparams": self.params_,
+            "history": self.history_,
+            "pretrained_layers": self.pretrained_layers_,
+            "fit_s": self.fit_s_,
+        }
+        write_json(folder / "fit.json", fit)
+        self.save(folder)  # method.json last: its presence marks a finished copy
 
     def _train(self, model, settings, augment, work, binary, x_train, y_train, x_val, y_val):
         """``model.fit`` with the data feeding and callbacks; sets the history attributes."""
@@ -337,6 +427,7 @@ class DeepMethod(Method):
             "budget_limited": self.budget_limited_,
             "n_parameters": int(self.model_.count_params()),
             "pretrained_layers": list(getattr(self, "pretrained_layers_", [])),
+            "fit_shared": bool(getattr(self, "fit_shared_", False)),
             "threshold": self.threshold_,
             "timings": {"epoch_s": [h["epoch_s"] for h in self.history_ if "epoch_s" in h]},
         }

@@ -14,6 +14,7 @@ import pytest
 from experiments import SMALL
 
 import deep
+from benchmark import methods as registry
 from benchmark.cli import main
 from benchmark.config import ExperimentConfig, load_experiment
 from benchmark.errors import ConfigError, UnknownNameError
@@ -125,6 +126,11 @@ def test_galaxy_zoo_real_profile_pretrains_and_adds_the_hybrid(tmp_path):
         assert "handcrafted" in real.features and "inceptionv3" not in real.methods
         assert "pixels" not in real.features
         assert real.run.seeds == (1 if quick else 3)
+        # the ensemble's and the hybrid's CNNs are galaxy-cnn's own (trained once a seed)
+        cnn = real.methods["galaxy-cnn"]
+        for name in ("cnn-ensemble", "hybrid"):
+            own = registry.create(name, real.methods[name]).OWN
+            assert {k: v for k, v in real.methods[name].items() if k not in own} == cnn
     quick = load_experiment("galaxy-zoo-binary", data=str(tmp_path), quick=True)
     assert quick.methods["galaxy-cnn"]["pretrain_params"]["n"] <= 1000
     assert quick.methods["hybrid"]["epochs"] <= 2
@@ -366,3 +372,19 @@ def test_deep_model_runs_on_the_same_split_and_is_saved(small, tmp_path):
     again = run_experiment(config, out=tmp_path / "again", progress=False)  # same bytes on CPU
     twin = again.run_dir(cnn["run_id"]) / "record.json"
     assert twin.read_bytes() == (folder / "record.json").read_bytes()
+
+
+def test_a_cnn_is_trained_once_for_its_own_row_and_a_hybrid_backbone(small, tmp_path):
+    """galaxy-cnn and a hybrid on the same CNN settings train it once per seed: the hybrid
+    loads the run's fit from work/_shared, which goes when the experiment ends."""
+    pytest.importorskip("keras")
+    cnn = "negm2021 = { epochs = 2, filters = [4, 8, 8] }"
+    hybrid = 'hybrid = { backbone = "negm2021", features = [], epochs = 2, filters = [4, 8, 8] }'
+    small.write_text(small.read_text().replace("decision-tree = {}", f"{cnn}\n{hybrid}"))
+    config = load_experiment(small).select(features=["pca"], methods=["negm2021", "hybrid"])
+    store = run_experiment(config, out=tmp_path / "r", progress=False, jobs=1)
+    records = {r["method"]: r for r in store.records()}
+    assert records["negm2021"]["fit_shared"] is False
+    assert records["hybrid"]["members"][0]["fit_shared"] is True
+    assert records["hybrid"]["history"] == records["negm2021"]["history"]
+    assert not store.shared_dir().exists()

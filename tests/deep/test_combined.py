@@ -104,6 +104,7 @@ def test_embedding_is_d4_invariant_with_tta(blobs):
         ("hybrid", {"features": ["hog"]}, "unknown feature set 'hog'"),
         ("hybrid", {"feature_params": {"pca": {}}}, "feature_params must map"),
         ("hybrid", {"epoch": 3}, "unknown parameter 'epoch'"),
+        ("hybrid", {"backbone_seeds": 0}, "backbone_seeds must be a positive integer"),
         ("cnn-ensemble", {"n_seeds": 0}, "n_seeds must be a positive integer"),
         ("cnn-ensemble", {"architectures": ["rf"]}, "not a registered CNN"),
     ],
@@ -133,3 +134,49 @@ def test_experiment_files_check_combined_parameters(tmp_path):
         config("epoch = 2")
     with pytest.raises(ConfigError, match="n_estimatorz"):
         config('head = "rf", head_params = { n_estimatorz = 3 }')
+
+
+def test_a_cnn_trained_for_one_run_is_reused_by_another_in_the_experiment(blobs, tmp_path):
+    """The runner's shared folder: the same CNN (settings, seed, class treatment, data) as
+    a hybrid's backbone and an ensemble's first member is loaded, not trained again;
+    another seed, other settings or other training images train their own."""
+    x_tr, y_tr, x_va, y_va = _split(blobs)
+    shared = str(tmp_path / "work" / "_shared")
+
+    def create(name, params, seed=0):
+        method = methods.create(name, params, seed=seed, class_weight="balanced")
+        method.share_dir = shared
+        return method
+
+    cnn = create("simple-cnn", {**QUICK, "tta": True}).fit(x_tr, y_tr, x_va, y_va)
+    assert cnn.summary()["fit_shared"] is False
+    hybrid = create("hybrid", {"backbone": "simple-cnn", **QUICK}).fit(x_tr, y_tr, x_va, y_va)
+    assert hybrid.backbone_.fit_shared_ is True
+    np.testing.assert_allclose(
+        hybrid.backbone_.predict_proba(x_va), cnn.predict_proba(x_va), rtol=1e-6
+    )
+    assert hybrid.summary()["history"] == cnn.summary()["history"]
+    ensemble = create("cnn-ensemble", {"architectures": ["simple-cnn"], "n_seeds": 2, **QUICK})
+    ensemble.fit(x_tr, y_tr, x_va, y_va)
+    assert [m.fit_shared_ for m in ensemble.members_] == [True, False]
+    # a hybrid on two backbones joins both embeddings: the ensemble's members, not retrained
+    two = create("hybrid", {"backbone": "simple-cnn", "backbone_seeds": 2, **QUICK})
+    two.fit(x_tr, y_tr, x_va, y_va)
+    assert [(b.seed, b.fit_shared_) for b in two.backbones_] == [(0, True), (SEED_STRIDE, True)]
+    n_embed = embed(cnn, x_tr[:1]).shape[1]
+    assert two.feature_names_[n_embed] == "cnn_1_0" and two.head_.n_features_in_ == len(
+        two.feature_names_
+    )
+    assert two.feature_names_.count("cnn_1_0") == 1 and len(two.summary()["members"]) == 2
+    two.save(tmp_path / "two")
+    np.testing.assert_allclose(
+        methods.load(tmp_path / "two").predict_proba(x_va), two.predict_proba(x_va), atol=1e-5
+    )
+    # what differs is trained afresh: another seed, learning rate or training subset
+    assert not create("simple-cnn", QUICK, seed=1).fit(x_tr, y_tr, x_va, y_va).fit_shared_
+    other = {**QUICK, "learning_rate": 0.05}
+    assert not create("simple-cnn", other).fit(x_tr, y_tr, x_va, y_va).fit_shared_
+    assert not create("simple-cnn", QUICK).fit(x_tr[:30], y_tr[:30], x_va, y_va).fit_shared_
+    # and without a shared folder nothing is kept
+    plain = methods.create("simple-cnn", QUICK, class_weight="balanced")
+    assert not plain.fit(x_tr, y_tr, x_va, y_va).fit_shared_
