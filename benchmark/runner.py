@@ -180,6 +180,7 @@ def _jobs(key, pending, config, setup, store, feature_jobs, progress, shared=Non
                 extractor=fitted if save else None,
                 inputs=inputs,
                 features_s=features_s,
+                share_dir=str(store.shared_dir().resolve()) if deep else None,
             )
         )
     return jobs

@@ -195,6 +195,7 @@ class Job:
     extractor: Any = None  # the fitted feature extractor (saved with the model)
     inputs: dict = field(default_factory=dict)  # what the model takes (saved as input.json)
     features_s: float | None = None  # time the feature set took (recorded in timings)
+    share_dir: str | None = None  # where CNNs trained for one run wait for another (deep)
 
     @property
     def heavy(self) -> bool:
@@ -287,11 +288,10 @@ def execute(job: Job) -> Outcome:
         work_dir=job.work_dir,
         progress=job.progress,
     )
-    if job.work_dir:
-        # one folder per experiment where a CNN trained for one run (galaxy-cnn seed 0) is
-        # kept for another that trains the same one (a hybrid's backbone, an ensemble's
-        # first member): same settings, seed, class treatment and data, so the same weights
-        method.share_dir = str(Path(job.work_dir).parent / "_shared")
+    if job.share_dir:
+        # a CNN trained for one run (galaxy-cnn seed 0) is kept for another that trains the
+        # same one (a hybrid's backbone, an ensemble's first member)
+        method.share_dir = job.share_dir
     t0 = time.perf_counter()
     method.fit(d.x_train, d.y_train, d.x_val, d.y_val)
     fit_s = time.perf_counter() - t0

@@ -168,7 +168,7 @@ class DeepMethod(Method):
             raise ConfigError(msg)
         self.classes_ = np.arange(n_classes)
         share = self._share(settings, hparams, x_train, y_train, x_val, y_val, has_val)
-        self.fit_shared_ = share is not None and self._load_shared(share)
+        self.fit_shared_ = share is not None and self._load_shared(share, settings, hparams)
         if self.fit_shared_:
             return self
         keras.utils.set_random_seed(self.seed)
@@ -285,8 +285,9 @@ class DeepMethod(Method):
         key = hashlib.sha256(blob.encode()).hexdigest()[:20]
         return Path(self.share_dir) / f"{self.name}-seed{self.seed}-{key}"
 
-    def _load_shared(self, folder: Path) -> bool:
-        """Take the fitted model of ``folder`` where an earlier fit finished it."""
+    def _load_shared(self, folder: Path, settings, hparams) -> bool:
+        """Take the fitted model of ``folder`` where an earlier fit finished it; the
+        settings stay this method's own (``tta`` and batch sizes are not in the key)."""
         if not ((folder / "method.json").is_file() and (folder / "fit.json").is_file()):
             return False
         try:
@@ -295,9 +296,9 @@ class DeepMethod(Method):
         except Exception as exc:  # noqa: BLE001 - an unreadable copy is trained again
             log.warning("%s: shared fit in %s unreadable (%s); training", self.name, folder, exc)
             return False
-        for attr in ("model_", "settings_", "input_shape_", "best_epoch_", "budget_limited_"):
+        for attr in ("model_", "input_shape_", "best_epoch_", "budget_limited_"):
             setattr(self, attr, getattr(loaded, attr))
-        self.params_ = fit["hparams"]
+        self.settings_, self.params_ = settings, hparams
         self.history_ = fit["history"]
         self.pretrained_layers_ = fit["pretrained_layers"]
         self.fit_s_ = fit["fit_s"]
@@ -308,7 +309,6 @@ class DeepMethod(Method):
     def _save_shared(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         fit = {
-            "hparams": self.params_,
             "history": self.history_,
             "pretrained_layers": self.pretrained_layers_,
             "fit_s": self.fit_s_,

@@ -108,12 +108,9 @@ def _pretrain_settings(settings):
     """The training settings of the pretraining: the run's, with ``pretrain_params``'
     training keys (:data:`TRAIN_KEYS`) in their place, no clock (the result is cached)
     and no pretraining of its own."""
-    over = {k: v for k, v in settings.pretrain_params.items() if k in TRAIN_KEYS}
-    for key in ("augment", "crop_scale"):
-        if isinstance(over.get(key), list):
-            over[key] = tuple(over[key])
-    if isinstance(over.get("augment"), str):
-        over["augment"] = (over["augment"],)
+    from .training import as_settings
+
+    over = as_settings({k: v for k, v in settings.pretrain_params.items() if k in TRAIN_KEYS})
     return dataclasses.replace(settings, **over, time_budget=0.0, pretrain="", pretrain_params={})
 
 

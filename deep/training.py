@@ -149,6 +149,15 @@ class TrainSettings:
 SETTINGS_KEYS = tuple(f.name for f in dataclasses.fields(TrainSettings))
 
 
+def as_settings(values: dict) -> dict:
+    """Training settings as an experiment file gives them, in TrainSettings' types: lists
+    become tuples, one augmentation name a tuple of one."""
+    out = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    if isinstance(out.get("augment"), str):
+        out["augment"] = (out["augment"],)
+    return out
+
+
 def split_params(name: str, params: dict, builder_params) -> tuple[TrainSettings, dict]:
     """Split an experiment's parameters into training settings and builder hyperparameters.
 
@@ -162,7 +171,7 @@ def split_params(name: str, params: dict, builder_params) -> tuple[TrainSettings
     settings, hparams = dict(spec(name).get("train_defaults", {})), {}
     for key, value in params.items():
         if key in SETTINGS_KEYS:
-            settings[key] = tuple(value) if isinstance(value, list) else value
+            settings[key] = value
         elif key in builder_params:
             hparams[key] = value
         else:
@@ -171,9 +180,7 @@ def split_params(name: str, params: dict, builder_params) -> tuple[TrainSettings
                 f"{', '.join(SETTINGS_KEYS)}; architecture: {', '.join(builder_params) or '-'}"
             )
             raise ConfigError(msg)
-    if isinstance(settings.get("augment"), str):
-        settings["augment"] = (settings["augment"],)
-    return TrainSettings(**settings).validate(name), hparams
+    return TrainSettings(**as_settings(settings)).validate(name), hparams
 
 
 def make_optimizer(s: TrainSettings):

@@ -387,4 +387,7 @@ def test_a_cnn_is_trained_once_for_its_own_row_and_a_hybrid_backbone(small, tmp_
     assert records["negm2021"]["fit_shared"] is False
     assert records["hybrid"]["members"][0]["fit_shared"] is True
     assert records["hybrid"]["history"] == records["negm2021"]["history"]
+    # the loaded CNN keeps the hybrid's own prediction settings (D4 averaging)
+    assert records["hybrid"]["method_params"]["backbone_params"]["tta"] is True
+    assert records["negm2021"]["method_params"]["tta"] is False
     assert not store.shared_dir().exists()
