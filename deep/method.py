@@ -32,16 +32,14 @@ def _check_images(x, where: str) -> tuple[int, ...]:
     return shape
 
 
-#: Settings that leave the trained weights unchanged (not part of a shared fit's key).
-_NOT_TRAINING = ("tta", "predict_batch_size", "workers")
-
-
 def _data_digest(x_train, y_train, x_val, y_val) -> str:
     """A digest of the data a CNN is trained and early-stopped on: shapes, every label,
     and 16 images spread over each part. A results folder holds one data set and one
     split (the store checks both), so this tells apart what differs within it (the
     nested training subsets of a sweep) without reading a large lazy array whole."""
     import hashlib
+
+    from .data import _read
 
     h = hashlib.sha256()
     for x, y in ((x_train, y_train), (x_val, y_val)):
@@ -50,8 +48,8 @@ def _data_digest(x_train, y_train, x_val, y_val) -> str:
             continue
         h.update(repr(tuple(x.shape)).encode())
         h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
-        for i in sorted(set(np.linspace(0, len(x) - 1, 16).astype(int).tolist())):
-            h.update(np.ascontiguousarray(x[i], dtype=np.float32).tobytes())
+        rows = np.unique(np.linspace(0, len(x) - 1, 16).astype(int))
+        h.update(np.ascontiguousarray(_read(x, rows), dtype=np.float32).tobytes())
     return h.hexdigest()[:16]
 
 
@@ -268,21 +266,17 @@ class DeepMethod(Method):
 
     # ------------------------------------------------------------- shared fits
     def _share(self, settings, hparams, x_train, y_train, x_val, y_val, has_val):
-        """The folder of this fit in ``share_dir`` (None when there is none)."""
-        import dataclasses
-        import hashlib
-        import json
+        """The folder of this fit in ``share_dir`` (None when there is none), keyed like a
+        pretrained model (everything that changes the weights) plus the class treatment."""
+        from .pretrain import _key
 
         if not self.share_dir:
             return None
-        own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_TRAINING}
         data = _data_digest(x_train, y_train, x_val if has_val else None, y_val)
-        blob = json.dumps(
-            [self.name, own, hparams, self.seed, self.class_weight, data],
-            sort_keys=True,
-            default=str,
+        shape = tuple(x_train.shape[1:])
+        key = _key(
+            self.name, hparams, shape, settings, self.seed, data, class_weight=self.class_weight
         )
-        key = hashlib.sha256(blob.encode()).hexdigest()[:20]
         return Path(self.share_dir) / f"{self.name}-seed{self.seed}-{key}"
 
     def _load_shared(self, folder: Path, settings, hparams) -> bool:
