@@ -58,6 +58,14 @@ class ImageBatches(keras.utils.PyDataset):
         A fixed D4 element (0..7) applied to every image (test-time augmentation).
     binary_targets : bool
         Labels as float32 column vectors (a sigmoid output) instead of int indices.
+    one_hot : int
+        Number of classes: labels as float32 one-hot rows (a softmax output trained with
+        label smoothing or mixup); 0 = int indices.
+    mixup : float
+        Mixup (Zhang et al. 2018): each image of a batch becomes ``lam * x + (1 - lam) *
+        x'`` with another image ``x'`` of the batch, its target the same mixture of the
+        two targets, ``lam ~ Beta(mixup, mixup)`` per image; 0 = off.  Needs
+        ``binary_targets`` or ``one_hot`` (soft targets).
     pad : bool
         Pad the last batch to ``batch_size`` by repeating its last image, so every
         batch has one shape (no graph re-tracing in prediction); drop the extra rows
@@ -78,6 +86,8 @@ class ImageBatches(keras.utils.PyDataset):
         balance: bool = False,
         view: int | None = None,
         binary_targets: bool = False,
+        one_hot: int = 0,
+        mixup: float = 0.0,
         pad: bool = False,
         seed: int = 0,
         workers: int = 2,
@@ -94,6 +104,11 @@ class ImageBatches(keras.utils.PyDataset):
         self.balance = bool(balance) and self.labels is not None
         self.view = view
         self.binary_targets = bool(binary_targets)
+        self.one_hot = 0 if self.binary_targets else int(one_hot)
+        self.mixup = float(mixup) if self.labels is not None else 0.0
+        if self.mixup < 0 or (self.mixup and not (self.binary_targets or self.one_hot)):
+            msg = "mixup needs a non-negative alpha and soft targets (binary_targets or one_hot)"
+            raise ValueError(msg)
         self.pad = bool(pad)
         self.seed = int(seed)
         self.epoch = 0
@@ -142,4 +157,17 @@ class ImageBatches(keras.utils.PyDataset):
         y = self.labels[rows]
         if self.binary_targets:
             y = y.astype(np.float32)[:, None]
+        elif self.one_hot:
+            y = np.eye(self.one_hot, dtype=np.float32)[y]
+        if self.mixup:
+            x, y = _mix(x, y, self.mixup, np.random.default_rng([self.seed, self.epoch, i, 3]))
         return x, y
+
+
+def _mix(x: np.ndarray, y: np.ndarray, alpha: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Mixup of a batch with a random permutation of itself (soft targets ``y``)."""
+    lam = rng.beta(alpha, alpha, size=len(x)).astype(np.float32)
+    other = rng.permutation(len(x))
+    lx = lam.reshape((-1,) + (1,) * (x.ndim - 1))
+    ly = lam.reshape((-1,) + (1,) * (y.ndim - 1))
+    return lx * x + (1 - lx) * x[other], ly * y + (1 - ly) * y[other]

@@ -1,4 +1,5 @@
-"""Custom Keras layers: maxout dense units and the fixed dihedral (D4) transforms.
+"""Custom Keras layers: maxout dense units and the fixed dihedral (D4) transforms; and
+the accuracy of a sigmoid output on soft (mixup) targets.
 
 Backend-agnostic (``keras.ops`` only); each round-trips through ``get_config`` and is
 registered for ``.keras`` files under the package name ``astrobench``.
@@ -11,7 +12,7 @@ from ._keras import import_keras
 keras = import_keras()
 ops = keras.ops
 
-__all__ = ["D4Transform", "Maxout"]
+__all__ = ["D4Transform", "Maxout", "soft_binary_accuracy"]
 
 
 @keras.saving.register_keras_serializable(package="astrobench")
@@ -74,3 +75,10 @@ class D4Transform(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "k": self.k}
+
+
+@keras.saving.register_keras_serializable(package="astrobench")
+def soft_binary_accuracy(y_true, y_pred):
+    """Accuracy of a sigmoid output against targets in [0, 1] (mixup's, label-smoothed):
+    a target counts for the class it leans to."""
+    return ops.cast(ops.equal(y_true > 0.5, y_pred > 0.5), "float32")

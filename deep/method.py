@@ -224,10 +224,11 @@ class DeepMethod(Method):
                 raise ConfigError(msg)
             keras.utils.set_random_seed(self.seed)  # the same state, cached or not
         binary = n_classes == 2
+        loss, metric = _loss(keras, settings, binary)
         model.compile(
             optimizer=make_optimizer(settings),
-            loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-            metrics=["accuracy"],
+            loss=loss,
+            metrics=[metric],
             jit_compile=settings.jit_compile,
         )
         augment = Augment.from_names(
@@ -325,6 +326,8 @@ class DeepMethod(Method):
             shuffle=True,
             balance=settings.balance,
             binary_targets=binary,
+            one_hot=_one_hot(settings, len(self.classes_)),
+            mixup=settings.mixup,
             seed=self.seed,
             workers=settings.workers,
         )
@@ -335,6 +338,7 @@ class DeepMethod(Method):
                 y_val,
                 batch_size=settings.predict_batch_size,
                 binary_targets=binary,
+                one_hot=_one_hot(settings, len(self.classes_)),
                 workers=settings.workers,
             )
             if has_val
@@ -486,6 +490,30 @@ class DeepMethod(Method):
         method.budget_limited_ = meta.get("budget_limited", False)
         method.history_ = []
         return method
+
+
+def _one_hot(settings, n_classes: int) -> int:
+    """Classes of the one-hot targets a multi-class softmax trains on with label smoothing
+    or mixup (soft targets; Keras' sparse loss takes neither); 0 = integer labels."""
+    soft = settings.label_smoothing or settings.mixup
+    return int(n_classes) if soft and n_classes > 2 else 0
+
+
+def _loss(keras, settings, binary: bool):
+    """The loss and accuracy metric of a model with a sigmoid (``binary``) or softmax
+    output; mixup's soft targets count for the class that weighs most."""
+    smoothing = float(settings.label_smoothing)
+    if binary:
+        if not (smoothing or settings.mixup):
+            return "binary_crossentropy", "accuracy"
+        from .layers import soft_binary_accuracy
+
+        loss = keras.losses.BinaryCrossentropy(label_smoothing=smoothing)
+        return loss, keras.metrics.MeanMetricWrapper(soft_binary_accuracy, name="accuracy")
+    if not (smoothing or settings.mixup):
+        return "sparse_categorical_crossentropy", "accuracy"
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+    return loss, keras.metrics.CategoricalAccuracy(name="accuracy")
 
 
 def _keras_reason(exc: Exception) -> str:

@@ -54,6 +54,8 @@ TRAIN_KEYS = (
     "translate",
     "crop_scale",
     "noise",
+    "label_smoothing",
+    "mixup",
 )
 
 #: ``pretrain_params`` keys read here; the rest are the simulation's own parameters.

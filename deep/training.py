@@ -60,6 +60,14 @@ class TrainSettings:
         Standard deviation of the ``noise`` augmentation in units of the data's.
     balance : bool
         Class-balanced over-sampling (with augmentation) in each epoch.
+    label_smoothing : float
+        Cross-entropy against targets moved this far towards the uniform distribution
+        (``y (1 - e) + e / K``; Szegedy et al. 2016), which keeps a model from growing
+        over-confident on mislabelled training images; 0 = off.  The validation loss
+        (early stopping, the kept epoch) is smoothed the same way.
+    mixup : float
+        Mixup's ``alpha``: training images and their targets mixed in pairs with weights
+        drawn from ``Beta(alpha, alpha)`` (Zhang et al. 2018; 0.2-0.4 usual); 0 = off.
     tta : bool
         Test-time augmentation: average the predictions over the 8 D4 views.
     predict_batch_size : int
@@ -101,6 +109,8 @@ class TrainSettings:
     crop_scale: tuple = (0.8, 1.0)
     noise: float = 0.2
     balance: bool = False
+    label_smoothing: float = 0.0
+    mixup: float = 0.0
     tta: bool = False
     predict_batch_size: int = 512
     workers: int = 2
@@ -119,11 +129,18 @@ class TrainSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 msg = f"{where}: {key} must be a positive integer, got {value!r}"
                 raise ConfigError(msg)
-        for key in ("learning_rate", "momentum", "step_gamma", "noise", "time_budget"):
+        for key in ("learning_rate", "momentum", "step_gamma", "noise", "time_budget", "mixup"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 msg = f"{where}: {key} must be a non-negative number, got {value!r}"
                 raise ConfigError(msg)
+        smoothing = self.label_smoothing
+        if isinstance(smoothing, bool) or not isinstance(smoothing, int | float):
+            smoothing = -1
+        if not 0 <= smoothing < 1:
+            got = self.label_smoothing
+            msg = f"{where}: label_smoothing must be a number in [0, 1), got {got!r}"
+            raise ConfigError(msg)
         if self.optimizer not in OPTIMIZERS:
             msg = f"{where}: unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
             raise ConfigError(msg)

@@ -272,3 +272,70 @@ def test_jit_compile_is_a_recorded_and_checked_setting(blobs):
     assert DeepMethod("simple-cnn").settings()[0].jit_compile == "auto"
     with pytest.raises(ConfigError, match="jit_compile must be true, false or"):
         DeepMethod("simple-cnn", {"jit_compile": "xla"}).settings()
+
+
+def test_mixup_mixes_images_and_their_targets_alike():
+    # every image is its own target (binary: one constant band; 3 classes: one-hot bands)
+    y = np.arange(64) % 2
+    x = np.broadcast_to(y[:, None, None, None], (64, 4, 4, 1)).astype(np.float32)
+    batches = ImageBatches(x, y, batch_size=32, shuffle=True, binary_targets=True, mixup=0.4)
+    xb, yb = batches[0]
+    assert yb.shape == (32, 1) and yb.dtype == np.float32
+    np.testing.assert_allclose(xb[:, 0, 0, :], yb, atol=1e-6)
+    assert ((yb > 0.01) & (yb < 0.99)).mean() > 0.2  # mixed, not the labels
+    np.testing.assert_array_equal(batches[0][1], yb)  # drawn per batch and epoch, repeatably
+    y3 = np.arange(60) % 3
+    x3 = np.broadcast_to(np.eye(3, dtype=np.float32)[y3][:, None, None, :], (60, 4, 4, 3))
+    xb, yb = ImageBatches(x3, y3, batch_size=30, one_hot=3, mixup=0.4)[1]
+    assert yb.shape == (30, 3)
+    np.testing.assert_allclose(yb.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(xb[:, 2, 1, :], yb, atol=1e-6)
+    plain = ImageBatches(x3, y3, batch_size=30, one_hot=3)[0][1]
+    np.testing.assert_array_equal(plain, np.eye(3)[y3[:30]])
+    with pytest.raises(ValueError, match="soft targets"):
+        ImageBatches(x3, y3, mixup=0.2)
+
+
+def test_label_smoothing_and_mixup_train_and_round_trip(blobs, tmp_path):
+    x, y = blobs
+    base = {"epochs": 12, "batch_size": 16, "learning_rate": 0.05, "filters": [8, 8], "dense": 16}
+    sharp = DeepMethod("galaxy-cnn", base, seed=0).fit(x[:48], y[:48], x[48:], y[48:])
+    smooth = DeepMethod("galaxy-cnn", {**base, "label_smoothing": 0.4}, seed=0)
+    smooth.fit(x[:48], y[:48], x[48:], y[48:])
+    # the smoothed targets are 0.8 / 0.2: no longer pushed towards certainty
+    assert np.abs(sharp.predict_proba(x) - 0.5).max() > 0.45
+    assert np.abs(smooth.predict_proba(x) - 0.5).max() < 0.4
+    assert (smooth.predict(x) == y).mean() > 0.8
+    mixed = DeepMethod("galaxy-cnn", {**base, "mixup": 0.2, "label_smoothing": 0.1}, seed=0)
+    mixed.fit(x[:48], y[:48], x[48:], y[48:])
+    assert (mixed.predict(x) == y).mean() > 0.8
+    assert all(0 <= h["accuracy"] <= 1 for h in mixed.history_)
+    mixed.save(tmp_path / "m")
+    again = DeepMethod.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_proba(x), mixed.predict_proba(x), atol=1e-6)
+    assert again.settings_.mixup == 0.2 and again.settings_.label_smoothing == 0.1
+
+
+def test_soft_targets_train_a_softmax_over_three_classes(blobs):
+    x, y = blobs
+    y3 = np.arange(64) % 3
+    params = {"epochs": 2, "batch_size": 16, "filters": [4], "dense": 8, "mixup": 0.3}
+    method = DeepMethod("galaxy-cnn", {**params, "label_smoothing": 0.1}, seed=0)
+    method.fit(x[:48], y3[:48], x[48:], y3[48:])
+    assert type(method.model_.loss).__name__ == "CategoricalCrossentropy"
+    proba = method.predict_proba(x)
+    assert proba.shape == (64, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"label_smoothing": 1.0}, r"label_smoothing must be a number in \[0, 1\), got 1.0"),
+        ({"label_smoothing": "0.1"}, "label_smoothing must be a number"),
+        ({"mixup": -0.2}, "mixup must be a non-negative number, got -0.2"),
+    ],
+)
+def test_bad_label_smoothing_or_mixup_is_a_config_error(params, message):
+    with pytest.raises(ConfigError, match=message):
+        DeepMethod("galaxy-cnn", params).settings()
