@@ -44,6 +44,21 @@ def test_nightskynet_crops_to_60_and_uses_maxout():
     assert model.output_shape == (None, 4)
 
 
+def test_galaxy_cnn_batch_norm_normalises_each_block_before_its_relu():
+    plain = deep.build("galaxy-cnn", (32, 32, 3), 2)
+    model = deep.build("galaxy-cnn", (32, 32, 3), 2, batch_norm=True)
+    kinds = [layer.__class__.__name__ for layer in model.layers]
+    assert kinds.count("BatchNormalization") == 4 and "BatchNormalization" not in [
+        layer.__class__.__name__ for layer in plain.layers
+    ]
+    names = [layer.name for layer in model.layers]
+    for i in range(1, 5):
+        at = names.index(f"block{i}_conv")
+        assert names[at + 1 : at + 3] == [f"block{i}_bn", f"block{i}_relu"]
+        assert model.get_layer(f"block{i}_conv").use_bias is False
+    assert model.output_shape == plain.output_shape == (None, 1)
+
+
 def test_simple_cnn_adds_noise_in_training_only(blobs):
     x, _ = blobs
     model = deep.build("simple-cnn", (16, 16, 3), 3, noise=0.2, mean=[0, 0, 0], variance=[1, 1, 1])
