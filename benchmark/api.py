@@ -106,6 +106,15 @@ class Results:
         ]
         return pd.json_normalize(records)
 
+    def label_review(self) -> pd.DataFrame:
+        """Test images nearly every run misclassifies (:func:`benchmark.review.label_review`):
+        candidates for a look at their labels. Computed from the stored predictions when
+        the folder predates the review."""
+        from .review import label_review
+
+        review = self.store.label_review()
+        return label_review(self.store) if review is None else review
+
     def learning_curves(self) -> pd.DataFrame:
         """The learning curves as a long table (method, feature, n_train, value, lo, hi)."""
         if self.curves is None:

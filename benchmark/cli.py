@@ -493,7 +493,12 @@ def _cmd_run(args) -> int:
         scheduler=args.scheduler,
         deep_resources=deep_resources,
     )
+    from .review import summary
+
     print(done["table"])
+    line = summary(store.label_review(), store.root / "label_review.csv")
+    if line:
+        print(f"\n{line}")
     print(f"\nresults: {store.root}\nreport:  {done['report']}")
     return 0
 

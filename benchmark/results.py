@@ -22,6 +22,9 @@ through :class:`ResultsStore`)::
         runs/<run_id>/explain.npz           what a CNN looks at (filters, activations, occlusion)
         runs/<run_id>/model/                the fitted method (method.json and its files)
         records.jsonl               every record in one table
+        label_review.csv            test images nearly every run misclassifies (label,
+                                    consensus, fraction of runs; :mod:`benchmark.review`)
+        label_review.npz            their images, for the report
         table.csv, table.md         the comparison table
         report/                     the HTML report (``python -m benchmark report``)
         work/<run_id>/              a CNN's checkpoints while it trains (removed when it ends)
@@ -157,6 +160,8 @@ class ResultsStore:
         "features",
         "runs",
         "records.jsonl",
+        "label_review.csv",
+        "label_review.npz",
         "table.csv",
         "table.md",
         "report",
@@ -367,6 +372,27 @@ class ResultsStore:
     def explanation(self, run_id: str) -> dict | None:
         return _load_npz(self.run_dir(run_id) / "explain.npz")
 
+    def label_review(self) -> pd.DataFrame | None:
+        """The listed test images (:func:`benchmark.review.label_review`); ``None`` for a
+        folder written before the review existed."""
+        path = self.root / "label_review.csv"
+        if not path.is_file():
+            return None
+        from .review import COLUMNS
+
+        try:
+            review = pd.read_csv(path, dtype={"id": str, "label": str, "consensus": str})
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: corrupt label review ({exc.__class__.__name__}); {_FIX}"
+            raise CorruptFileError(msg) from None
+        if list(review.columns) != COLUMNS:
+            msg = f"{path}: corrupt label review (columns {list(review.columns)}); {_FIX}"
+            raise CorruptFileError(msg)
+        return review
+
+    def label_review_examples(self) -> dict | None:
+        return _load_npz(self.root / "label_review.npz")
+
     # ----------------------------------------------------------------- writing
     def write_split(self, split) -> None:
         split.save(self.split_path, overwrite=True)
@@ -426,6 +452,11 @@ class ResultsStore:
             for r in self.records(sweep=True)
         )
         return atomic_write(self.root / "records.jsonl", lines)
+
+    def write_label_review(self, review: pd.DataFrame, examples: dict) -> None:
+        """``label_review.csv`` and the listed images (``label_review.npz``)."""
+        atomic_write(self.root / "label_review.csv", review.to_csv(index=False))
+        atomic_write(self.root / "label_review.npz", _npz_bytes(examples))
 
     def write_tables(self, csv_text: str, markdown: str) -> None:
         atomic_write(self.root / "table.csv", csv_text)

@@ -278,6 +278,42 @@ def _examples_fig(store, classes, folder):
     return figures.gallery(ex["images"], captions, title, folder, "examples.png")
 
 
+def _label_review(store, folder) -> dict | None:
+    """The test images nearly every run misclassifies: a table and their images."""
+    review = store.label_review()
+    if review is None or not len(review):
+        return None
+    ex = store.label_review_examples()
+    fig = None
+    if ex is not None and len(ex["images"]):
+        by_id = review.set_index("id")
+        captions = [
+            f"{by_id.at[str(i), 'label']} → {by_id.at[str(i), 'consensus']} "
+            f"({by_id.at[str(i), 'wrong_fraction']:.0%})"
+            for i in ex["ids"]
+        ]
+        title = "label → class most runs give it (fraction of runs that disagree with the label)"
+        fig = figures.gallery(ex["images"], captions, title, folder, "label-review.png")
+    rows = [
+        {
+            "id": r["id"],
+            "label": r["label"],
+            "consensus": r["consensus"],
+            "fraction": f"{r['wrong_fraction']:.0%} of {r['n_runs']}",
+            "score": f"{r['label_score']:.2f}",
+        }
+        for r in review.head(100).to_dict("records")
+    ]
+    return {
+        "n": len(review),
+        "n_runs": int(review["n_runs"].max()),
+        "fraction": f"{review['wrong_fraction'].min():.0%}",
+        "fig": fig,
+        "rows": rows,
+        "more": max(len(review) - len(rows), 0),
+    }
+
+
 def _write_index(store, records, folder, page_of, nav) -> None:
     classes = records[0]["classes"]
     binary = len(classes) == 2
@@ -300,6 +336,7 @@ def _write_index(store, records, folder, page_of, nav) -> None:
     ctx["comparisons"] = _comparisons(analysis, folder)
     ctx["feature_figs"] = _feature_figs(store, folder)
     ctx["examples_fig"] = _examples_fig(store, classes, folder)
+    ctx["review"] = _label_review(store, folder)
     html = env().get_template("index.html.j2").render(**ctx)
     (folder / "index.html").write_text(html, encoding="utf-8")
 

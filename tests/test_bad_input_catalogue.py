@@ -223,6 +223,7 @@ CASES = [
     C("corrupt-config-json", _damage("results/tiny/config.json"), "run exp.toml --out results/tiny", 2, "corrupt results configuration"),  # noqa: E501
     C("corrupt-record-json", _damage("results/tiny/runs/*/record.json"), "report results/tiny", 2, "corrupt run record"),  # noqa: E501
     C("corrupt-metadata-json", _damage("results/tiny/metadata.json"), "report results/tiny", 2, "corrupt results metadata"),  # noqa: E501
+    C("corrupt-label-review", _damage("results/tiny/label_review.csv", "id,what\n1,2\n"), "report results/tiny", 2, "corrupt label review"),  # noqa: E501
     C("report-into-a-user-folder", R, "report results/tiny -o mine", 2, "not written by astrobench"),  # noqa: E501
     C("report-into-its-results", R, "report results/tiny -o results/tiny", 2, "holds the input"),
     C("report-of-no-results", S, "report mine", 2, "no results found"),
