@@ -6,8 +6,8 @@ they were measured on, cite their source, and carry their test set's prevalence
 each of our rows gets its Holm-corrected p-value against the validation-chosen best.
 Runs limited by their training budget are marked with a dagger.
 
-Confusion counts are always written ``TP / FN / FP / TN``: first the truly Real
-samples (predicted Real, predicted Not-Real), then the truly Not-Real ones.
+Confusion counts are always written ``TP / FN / FP / TN``: first the samples truly of
+the positive class (second class; Real for real/bogus), then those of the other one.
 """
 
 from __future__ import annotations
@@ -143,7 +143,9 @@ def comparison_table(records: list[dict], published=None, analysis=None) -> pd.D
         if binary:
             keep += ["tp", "fn", "fp", "tn"]
         ours = pd.concat([ours, pub[keep]], ignore_index=True)
-    return ours.reset_index(drop=True)
+    ours = ours.reset_index(drop=True)
+    ours.attrs["classes"] = [str(c) for c in records[0]["classes"]]  # for the notes
+    return ours
 
 
 def _missing(v) -> bool:
@@ -243,9 +245,10 @@ def table_notes(table: pd.DataFrame, analysis=None) -> list[str]:
                 "epoch, so more training could change its row; it had less effort than asked"
             )
     if "tp" in table:
+        negative, positive = (table.attrs.get("classes") or ["Not-Real", "Real"])[:2]
         notes.append(
-            f"{COUNTS_HEADER}: truly Real (predicted Real, predicted Not-Real), then truly "
-            f"Not-Real (predicted Real, predicted Not-Real)"
+            f"{COUNTS_HEADER}: truly {positive} (predicted {positive}, predicted {negative}), "
+            f"then truly {negative} (predicted {positive}, predicted {negative})"
         )
     prevalences = table["prevalence"].dropna() if "prevalence" in table else pd.Series([])
     if len(prevalences) and prevalences.max() - prevalences.min() > 0.05:

@@ -161,7 +161,7 @@ def test_published_rows_carry_prevalence_and_notes():
     assert "56.5%" in text and "88.2%" in text  # du Buisson's and Negm's test sets
     assert "CNN (initial) [training set, not test" in text
     assert "accuracy, precision and F1 are not comparable across them" in text
-    assert "TP / FN / FP / TN: truly Real (predicted Real, predicted Not-Real)" in text
+    assert "TP / FN / FP / TN: truly real (predicted real, predicted bogus)" in text  # its classes
     galaxy10 = render_text(comparison_table(store.records(), published="galaxy10"))
     assert "maximum over epochs (chosen on test)" in galaxy10 and "DECaLS" in galaxy10
 
