@@ -288,7 +288,7 @@ def _label_review(store, folder) -> dict | None:
     if ex is not None and len(ex["images"]):
         by_id = review.set_index("id")
         captions = [
-            f"{by_id.at[str(i), 'label']} → {by_id.at[str(i), 'consensus']} "
+            f"{by_id.at[str(i), 'label']}\n→ {by_id.at[str(i), 'consensus']} "
             f"({by_id.at[str(i), 'wrong_fraction']:.0%})"
             for i in ex["ids"]
         ]
