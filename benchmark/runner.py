@@ -307,14 +307,13 @@ def _wrong_examples(setup: Setup, proba, k: int = 8) -> dict:
     return image_arrays(setup.dataset, setup.split.test[worst])
 
 
-def write_label_review(store: ResultsStore, setup: Setup, k: int = 24) -> pd.DataFrame:
+def _write_label_review(store: ResultsStore, setup: Setup, k: int = 24) -> None:
     """Write the test images nearly every run misclassifies (:mod:`benchmark.review`) and
-    the first ``k`` of them as images; return the list."""
+    the first ``k`` of them as images."""
     review = label_review(store)
     position = {str(i): n for n, i in enumerate(setup.dataset.ids)}
     index = [position[i] for i in review["id"][:k] if i in position]
     store.write_label_review(review, image_arrays(setup.dataset, index))
-    return review
 
 
 def run_experiment(
@@ -440,6 +439,6 @@ def _run_locked(config, setup, root, state, jobs, progress, executor, started) -
     store.clear_inputs()
     store.clear_shared()
     store.write_index()
-    write_label_review(store, setup)
+    _write_label_review(store, setup)
     log.info("%s: finished in %.1f s", config.name, time.perf_counter() - started)
     return store

@@ -285,15 +285,16 @@ def _label_review(store, folder) -> dict | None:
         return None
     ex = store.label_review_examples()
     fig = None
-    if ex is not None and len(ex["images"]):
-        by_id = review.set_index("id")
+    by_id = review.set_index("id")
+    keep = [n for n, i in enumerate(ex["ids"]) if str(i) in by_id.index] if ex else []
+    if keep:  # images of ids the list holds (both files are the store's; never a KeyError)
         captions = [
             f"{by_id.at[str(i), 'label']}\n→ {by_id.at[str(i), 'consensus']} "
             f"({by_id.at[str(i), 'wrong_fraction']:.0%})"
-            for i in ex["ids"]
+            for i in ex["ids"][keep]
         ]
         title = "label → class most runs give it (fraction of runs that disagree with the label)"
-        fig = figures.gallery(ex["images"], captions, title, folder, "label-review.png")
+        fig = figures.gallery(ex["images"][keep], captions, title, folder, "label-review.png")
     rows = [
         {
             "id": r["id"],
