@@ -185,6 +185,7 @@ def run(
     sweep: bool = False,
     train_sizes=None,
     data=None,
+    dataset_params: dict | None = None,
     methods=None,
     features=None,
     seeds: int | None = None,
@@ -205,6 +206,9 @@ def run(
     quick, sweep, train_sizes, data, methods, features, seeds
         As ``python -m benchmark run``'s options (``sweep``: the preset's learning-curve
         profile; ``train_sizes``: fractions of the training part or counts).
+    dataset_params : dict, optional
+        Dataset parameters and preprocessing options over the experiment's (``-p``),
+        e.g. ``{"crop": 0.5}``; a value of None removes one.
     out : path, optional
         Results folder (default ``results/<experiment name>``).
     jobs : int
@@ -223,8 +227,11 @@ def run(
 
     if isinstance(experiment, ExperimentConfig):
         config = experiment
-        if quick or sweep or train_sizes is not None or data is not None:
-            msg = "quick, sweep, train_sizes and data apply to a preset or a TOML file"
+        if quick or sweep or train_sizes is not None or data is not None or dataset_params:
+            msg = (
+                "quick, sweep, train_sizes, data and dataset_params apply to a preset or a "
+                "TOML file"
+            )
             raise ValueError(msg)
         config = config.select(methods=methods, features=features, seeds=seeds)
         inputs = []
@@ -233,6 +240,7 @@ def run(
             experiment,
             quick=quick,
             data=data,
+            dataset_params=dataset_params,
             methods=methods,
             features=features,
             seeds=seeds,

@@ -176,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="preset name or experiment TOML (default: du-buisson-2015)",
     )
     run.add_argument("--data", help="run the preset on this real data path instead")
+    _add_params(
+        run,
+        "dataset parameter or preprocessing option, over the experiment's (repeatable; "
+        "e.g. -p crop=0.5 -p resize=64; KEY=none removes one)",
+    )
     run.add_argument("--methods", nargs="+", help="only these methods")
     run.add_argument("--features", nargs="+", help="only these feature sets")
     run.add_argument("--seeds", type=_positive_int, help="repeat with this many seeds")
@@ -463,6 +468,7 @@ def _cmd_run(args) -> int:
         args.experiment,
         quick=args.quick,
         data=args.data,
+        dataset_params=dict(args.params),
         methods=args.methods,
         features=args.features,
         seeds=args.seeds,

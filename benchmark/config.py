@@ -572,6 +572,7 @@ class ExperimentConfig:
         base: Path | None = None,
         quick: bool = False,
         data: str | None = None,
+        dataset_params=None,
         methods=None,
         features=None,
         seeds: int | None = None,
@@ -583,7 +584,9 @@ class ExperimentConfig:
         """Validate a parsed experiment.
 
         ``quick`` merges ``[quick]``; ``data`` swaps in real data (with
-        ``[dataset_real]`` and the ``[real]`` profile); ``methods`` / ``features`` keep
+        ``[dataset_real]`` and the ``[real]`` profile); ``dataset_params`` replace the
+        dataset's parameters of those names (``-p`` on the command line; a value of
+        None removes one); ``methods`` / ``features`` keep
         only those (before anything is built, so a classical-only selection never imports
         Keras);
         ``seeds`` replaces ``[run].seeds``; ``sweep`` applies the ``[sweep]`` profile
@@ -609,6 +612,11 @@ class ExperimentConfig:
             _check_keys(real, ("loader", "scheme", "drop_classes", "params"), "[dataset_real]")
             dataset_table = {"source": str(data), **real}
             base = None
+        params = dataset_table.get("params", {})
+        if dataset_params and isinstance(params, dict):  # else from_table says what is wrong
+            params = {**params, **dict(dataset_params)}
+            params = {k: v for k, v in params.items() if v is not None}
+            dataset_table = {**dataset_table, "params": params}
         run_table = dict(table.get("run", {}))
         if seeds is not None:
             run_table["seeds"] = seeds
@@ -695,6 +703,7 @@ def load_experiment(
     *,
     quick: bool = False,
     data=None,
+    dataset_params=None,
     methods=None,
     features=None,
     seeds=None,
@@ -719,6 +728,7 @@ def load_experiment(
         base=path.parent,
         quick=quick,
         data=data,
+        dataset_params=dataset_params,
         methods=methods,
         features=features,
         seeds=seeds,

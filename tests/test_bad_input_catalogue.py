@@ -268,6 +268,8 @@ CASES = [
     C("unknown-class-to-drop", S, "data info data/tiny.h5 --drop-classes comet", 2, "unknown class 'comet'"),  # noqa: E501
     C("crop-larger-than-images", S, "data info data/tiny.h5 -p crop=100", 2, "larger than the images"),  # noqa: E501
     C("unknown-normalisation", S, "data info data/tiny.h5 -p normalize=zscore", 2, "unknown normalize 'zscore'"),  # noqa: E501
+    C("crop-fraction-above-one", S, "run exp.toml -p crop=1.5", 2, "crop fraction must be in (0, 1]"),  # noqa: E501
+    C("run-crop-larger-than-images", S, "run exp.toml -p crop=100", 2, "larger than the images"),  # noqa: E501
     C("unknown-channel", S, "data info data/tiny.h5 -p channels=u", 2, "unknown channel 'u'"),
     # configurations that used to pass validation and crash mid-run
     C("test-size-zero", _with(S, _exp(test_size=0)), "run exp.toml", 2, "leaves no test part"),

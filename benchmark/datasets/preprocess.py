@@ -39,14 +39,48 @@ def _size(value, key: str) -> tuple[int, int] | None:
     return (h, w)
 
 
+def _crop(value) -> tuple | None:
+    """``crop`` as (height, width): pixels (integers) or fractions of the side (floats)."""
+    if value is None:
+        return None
+    items = [value, value] if isinstance(value, int | float | np.number) else value
+    try:
+        items = list(items)
+    except TypeError:
+        items = []
+    if len(items) != 2 or any(isinstance(v, bool) for v in items):
+        msg = (
+            "crop must be pixels (an integer, or two: height, width) or a fraction of the "
+            f"image side (a number in (0, 1], or two), got {value!r}"
+        )
+        raise ConfigError(msg)
+    out = []
+    for v in items:
+        if isinstance(v, float | np.floating) and not float(v).is_integer():
+            if not 0 < v < 1:
+                msg = f"crop fraction must be in (0, 1], got {value!r}"
+                raise ConfigError(msg)
+            out.append(float(v))
+        elif isinstance(v, float | np.floating) and v == 1:
+            out.append(1.0)  # the whole side
+        elif isinstance(v, int | float | np.number) and v > 0:
+            out.append(int(v))
+        else:
+            msg = f"crop must be positive pixels or a fraction in (0, 1], got {value!r}"
+            raise ConfigError(msg)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Preprocess:
     """Per-image preprocessing applied by every loader.
 
     Parameters
     ----------
-    crop : (int, int), optional
-        Centre crop to (height, width) pixels.
+    crop : int, float or pair of them, optional
+        Centre crop to (height, width): integers are pixels; numbers in (0, 1] are
+        fractions of the image's side (``0.566`` keeps the central 240 of 424 pixels, and
+        the same framing of a 256-pixel image: 145), rounded to whole pixels.
     resize : (int, int), optional
         Resample to (height, width) pixels (antialiased bilinear).
     channels : sequence of int or str, optional
@@ -65,7 +99,7 @@ class Preprocess:
         Replacement for non-finite pixels with ``nan_policy="fill"``.
     """
 
-    crop: tuple[int, int] | None = None
+    crop: tuple | None = None
     resize: tuple[int, int] | None = None
     channels: tuple[int | str, ...] | None = None
     normalize: str = "none"
@@ -73,7 +107,7 @@ class Preprocess:
     fill_value: float = 0.0
 
     def __post_init__(self):
-        object.__setattr__(self, "crop", _size(self.crop, "crop"))
+        object.__setattr__(self, "crop", _crop(self.crop))
         object.__setattr__(self, "resize", _size(self.resize, "resize"))
         if self.channels is not None:
             chans = self.channels
@@ -149,9 +183,17 @@ class Preprocess:
         return (h, w, c)
 
     def _check_crop(self, h, w):
-        ch, cw = self.crop
+        """The crop in pixels for ``h`` x ``w`` images."""
+        ch, cw = (
+            max(1, round(c * n)) if isinstance(c, float) else c
+            for c, n in zip(self.crop, (h, w), strict=True)
+        )
         if ch > h or cw > w:
-            msg = f"crop {ch}x{cw} is larger than the images ({h}x{w}); choose a smaller crop"
+            msg = (
+                f"crop {ch}x{cw} is larger than the images ({h}x{w}); choose a smaller crop "
+                f"(-p crop=N pixels, a fraction of the side such as -p crop=0.5, or "
+                f"-p crop=none)"
+            )
             raise ConfigError(msg)
         return ch, cw
 

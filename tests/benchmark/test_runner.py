@@ -92,6 +92,46 @@ def test_real_profile_applies_only_to_real_data(tmp_path):
     assert ExperimentConfig.from_table(table, quick=True).methods["logreg"]["C"] == 0.5
 
 
+def test_dataset_params_replace_the_experiments(tmp_path):
+    """``-p`` / ``dataset_params`` override the dataset's parameters; None removes one."""
+    import formats
+
+    real = load_experiment("galaxy-zoo-binary", data=str(tmp_path))
+    assert dict(real.dataset.params) == {"crop": 0.566, "resize": 64}
+    changed = load_experiment(
+        "galaxy-zoo-binary", data=str(tmp_path), dataset_params={"crop": None, "resize": 32}
+    )
+    assert dict(changed.dataset.params) == {"resize": 32}
+    assert changed.hash != real.hash
+    simulated = load_experiment("galaxy-zoo-binary", dataset_params={"n": 500})
+    assert simulated.dataset.params["n"] == 500 and simulated.dataset.params["seed"] == 0
+    # the preset frames images of any size alike (its crop is a fraction of the side):
+    # 69-pixel stamps load as well as 424-pixel Kaggle JPEGs
+    for size, kept in ((69, 39), (120, 68)):
+        root = formats.write_image_folder(tmp_path / f"s{size}", n=2, size=(size, size))
+        config = load_experiment("galaxy-zoo-binary", data=str(root))
+        assert config.dataset.load(progress=False).shape[1:] == (64, 64, 3)
+        nocrop = load_experiment("galaxy-zoo-binary", data=str(root), dataset_params={"crop": kept})
+        np.testing.assert_array_equal(
+            nocrop.dataset.load(progress=False).images, config.dataset.load(progress=False).images
+        )
+
+
+def test_run_takes_dataset_params(tmp_path, capsys):
+    """``run -p KEY=VALUE`` reaches the dataset: a bad crop is one line naming the fix."""
+    import formats
+
+    root = formats.write_image_folder(tmp_path / "imgs", n=2, size=(32, 32))
+    code = main(
+        ["run", "galaxy-zoo-binary", "--data", str(root), "-p", "crop=40", "--quick",
+         "--methods", "logreg", "--features", "handcrafted", "--out", str(tmp_path / "r")]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "crop 40x40 is larger than the images (32x32)" in err and "-p crop=none" in err
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize(
     "real, message",
     [

@@ -27,6 +27,33 @@ def test_crop_larger_than_image(batch):
         Preprocess(crop=20)(batch)
 
 
+def test_crop_as_a_fraction_of_the_side(batch):
+    # 0.5 of 10 x 12 is the central 5 x 6, the same pixels an integer crop keeps
+    p = Preprocess(crop=0.5)
+    assert p.output_shape((10, 12, 3)) == (5, 6, 3)
+    np.testing.assert_array_equal(p(batch), Preprocess(crop=(5, 6))(batch))
+    # one framing for every image size: the Galaxy Zoo preset's 0.566 keeps 240 of 424
+    # pixels and 39 of 69; 1.0 keeps the whole side, while the integer 1 is one pixel
+    assert Preprocess(crop=0.566).output_shape((424, 424, 3)) == (240, 240, 3)
+    assert Preprocess(crop=0.566).output_shape((69, 69, 1)) == (39, 39, 1)
+    assert Preprocess(crop=1.0).output_shape((69, 69, 1)) == (69, 69, 1)
+    assert Preprocess(crop=(0.5, 1.0)).output_shape((10, 12, 3)) == (5, 12, 3)
+    assert Preprocess(crop=1).output_shape((69, 69, 1)) == (1, 1, 1)
+    assert Preprocess(crop=64.0).crop == (64, 64)  # a whole number is pixels
+    assert Preprocess(crop=0.5).as_dict()["crop"] == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.2, 0.0, -3, (64, "a"), (1, 2, 3), True, "big"])
+def test_bad_crops(bad):
+    with pytest.raises(ConfigError, match="crop"):
+        Preprocess(crop=bad)
+
+
+def test_crop_error_says_how_to_change_it(batch):
+    with pytest.raises(ConfigError, match=r"-p crop=N pixels, a fraction .* -p crop=none"):
+        Preprocess(crop=20)(batch)
+
+
 def test_resize_shape_and_flux_level():
     img = np.full((1, 40, 40, 1), 3.0, dtype=np.float32)
     out = Preprocess(resize=10)(img)
