@@ -24,8 +24,21 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils._param_validation import StrOptions
 
-__all__ = ["decision_tree", "knn", "logreg", "mec", "mlp", "nb", "rf", "svm", "xgboost"]
+__all__ = [
+    "MIN_EARLY_STOPPING",
+    "MLP",
+    "decision_tree",
+    "knn",
+    "logreg",
+    "mec",
+    "mlp",
+    "nb",
+    "rf",
+    "svm",
+    "xgboost",
+]
 
 
 def _scaled(estimator) -> Pipeline:
@@ -117,14 +130,55 @@ def decision_tree(*, max_depth=10, min_samples_leaf=5, class_weight=None, random
     )
 
 
+#: Fewest samples early stopping may hold out: below this (under 1,000 training samples at
+#: scikit-learn's 10%) the epoch it stops at is noise. On 84 training samples of a
+#: separable toy it stopped before learning anything (test AUC 0.58, some seeds below 0.5,
+#: against 0.89 for the same network trained its 300 epochs; 0.74 against 0.90 on 200).
+MIN_EARLY_STOPPING = 100
+
+
+class MLP(MLPClassifier):
+    """``MLPClassifier`` whose ``early_stopping="auto"`` holds out ``validation_fraction``
+    of the training samples only where that is at least :data:`MIN_EARLY_STOPPING`
+    samples; otherwise it trains ``max_iter`` epochs (``alpha`` regularises).
+    ``early_stopping_`` says which it did."""
+
+    _parameter_constraints = {
+        **MLPClassifier._parameter_constraints,
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+    }
+
+    def fit(self, X, y, sample_weight=None):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        auto = self.early_stopping == "auto"
+        if auto:
+            self.early_stopping = len(y) * self.validation_fraction >= MIN_EARLY_STOPPING
+        try:
+            self.early_stopping_ = bool(self.early_stopping)
+            with warnings.catch_warnings():
+                if auto and not self.early_stopping_:  # all max_iter epochs, by design
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                return super().fit(X, y, sample_weight=sample_weight)
+        finally:
+            if auto:
+                self.early_stopping = "auto"
+
+
 def mlp(*, hidden_layer_sizes=(100,), alpha=1e-4, activation="relu", random_state=0):
-    """Feed-forward network: SkyNet-style (du Buisson et al.) and seed 003's one hidden layer."""
+    """Feed-forward network: SkyNet-style (du Buisson et al.) and seed 003's one hidden layer.
+
+    Early stopping on 10% of the training samples where that holds at least
+    :data:`MIN_EARLY_STOPPING`; on smaller sets 300 epochs.
+    """
     return _scaled(
-        MLPClassifier(
+        MLP(
             hidden_layer_sizes=tuple(hidden_layer_sizes),
             alpha=alpha,
             activation=activation,
-            early_stopping=True,
+            early_stopping="auto",
             max_iter=300,
             random_state=random_state,
         )

@@ -68,6 +68,30 @@ def test_knn_neighbours_are_capped_at_a_small_training_set(data):
         )
 
 
+def test_mlp_early_stopping_only_where_the_held_out_part_is_large_enough():
+    """On a small training part the MLP trains its epochs: early stopping on a tenth of 84
+    samples stopped before it learnt, ranking a separable toy's test samples backwards."""
+    from sklearn.metrics import roc_auc_score
+
+    from baselines.models import MIN_EARLY_STOPPING
+
+    rng = np.random.default_rng(0)
+    n_test = 400
+    aucs = []
+    for n in (84, 10 * MIN_EARLY_STOPPING):
+        x = rng.normal(size=(n + n_test, 20))
+        y = (x @ rng.normal(size=20) + rng.normal(0, 2, n + n_test) > 0).astype(int)
+        method = ClassicalMethod("mlp", seed=3).fit(x[:n], y[:n], x[n : n + 1], y[n : n + 1])
+        mlp = method.estimator_[-1]
+        assert mlp.early_stopping == "auto"  # the parameter stays as given
+        assert mlp.early_stopping_ == (n >= 10 * MIN_EARLY_STOPPING)
+        aucs.append(roc_auc_score(y[n:], method.predict_proba(x[n:])[:, 1]))
+    assert min(aucs) > 0.8
+    forced = baselines.get("mlp").set_params(clf__early_stopping=True, clf__random_state=3)
+    forced.fit(x[:84], y[:84])
+    assert forced[-1].early_stopping_ is True
+
+
 def test_multiclass(data):
     xtr, ytr, xva, yva = data
     y3 = np.arange(len(ytr)) % 3
