@@ -66,6 +66,10 @@ class ImageBatches(keras.utils.PyDataset):
         x'`` with another image ``x'`` of the batch, its target the same mixture of the
         two targets, ``lam ~ Beta(mixup, mixup)`` per image; 0 = off.  Needs
         ``binary_targets`` or ``one_hot`` (soft targets).
+    epoch_size : int, optional
+        Samples drawn per epoch when more than the images (shuffled: whole permutations
+        one after another; balanced: that many draws), so that a small training part
+        still gives an epoch of several optimiser steps; default: one pass.
     pad : bool
         Pad the last batch to ``batch_size`` by repeating its last image, so every
         batch has one shape (no graph re-tracing in prediction); drop the extra rows
@@ -88,6 +92,7 @@ class ImageBatches(keras.utils.PyDataset):
         binary_targets: bool = False,
         one_hot: int = 0,
         mixup: float = 0.0,
+        epoch_size: int | None = None,
         pad: bool = False,
         seed: int = 0,
         workers: int = 2,
@@ -110,12 +115,13 @@ class ImageBatches(keras.utils.PyDataset):
             msg = "mixup needs a non-negative alpha and soft targets (binary_targets or one_hot)"
             raise ValueError(msg)
         self.pad = bool(pad)
+        self.size = max(len(images), int(epoch_size or 0))
         self.seed = int(seed)
         self.epoch = 0
         self._order = self._make_order()
 
     def __len__(self) -> int:
-        return -(-len(self.images) // self.batch_size)
+        return -(-self.size // self.batch_size)
 
     @property
     def n_padded(self) -> int:
@@ -123,15 +129,17 @@ class ImageBatches(keras.utils.PyDataset):
         return len(self) * self.batch_size - len(self.images) if self.pad else 0
 
     def _make_order(self) -> np.ndarray:
-        n = len(self.images)
+        n, size = len(self.images), self.size
         if not (self.shuffle or self.balance):
-            return np.arange(n)
+            return np.resize(np.arange(n), size)
         rng = np.random.default_rng([self.seed, self.epoch, 1])
         if self.balance:
             counts = np.bincount(self.labels)
             p = 1.0 / counts[self.labels]
-            return rng.choice(n, n, replace=True, p=p / p.sum())
-        return rng.permutation(n)
+            return rng.choice(n, size, replace=True, p=p / p.sum())
+        if size == n:
+            return rng.permutation(n)
+        return np.concatenate([rng.permutation(n) for _ in range(-(-size // n))])[:size]
 
     def set_epoch(self, epoch: int) -> None:
         """Continue from ``epoch`` (data order and augmentation are drawn per epoch)."""

@@ -328,6 +328,7 @@ class DeepMethod(Method):
             binary_targets=binary,
             one_hot=_one_hot(settings, len(self.classes_)),
             mixup=settings.mixup,
+            epoch_size=settings.min_steps * settings.batch_size,
             seed=self.seed,
             workers=settings.workers,
         )

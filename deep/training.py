@@ -48,6 +48,12 @@ class TrainSettings:
     step_every, step_gamma, plateau_patience
     patience : int
         Early stopping: epochs without a better validation loss (0 = train every epoch).
+    min_steps : int
+        Fewest optimiser steps in an epoch: a training part of fewer than ``min_steps *
+        batch_size`` images is drawn to that many each epoch (reshuffled, or class-balanced,
+        and augmented), so that ``patience`` and the schedules span enough training on
+        small sets. At 140 images and batch 64 an epoch was 3 steps, and early stopping
+        ended fine-tuning after 30 steps, before the CNN had learnt anything.
     restore_best : bool
         End with the weights of the epoch with the best validation loss.
     augment : list of str
@@ -103,6 +109,7 @@ class TrainSettings:
     step_gamma: float = 0.1
     plateau_patience: int = 3
     patience: int = 0
+    min_steps: int = 10
     restore_best: bool = True
     augment: tuple = ()
     translate: int = 4
@@ -124,7 +131,8 @@ class TrainSettings:
     def validate(self, name: str, where: str | None = None) -> TrainSettings:
         """Check every setting; errors begin with ``where`` (default: the model's name)."""
         where = where or f"deep model {name!r}"
-        for key in ("epochs", "batch_size", "predict_batch_size", "step_every", "workers"):
+        positive = ("epochs", "batch_size", "predict_batch_size", "step_every", "workers")
+        for key in (*positive, "min_steps"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 msg = f"{where}: {key} must be a positive integer, got {value!r}"

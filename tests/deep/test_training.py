@@ -84,6 +84,36 @@ def test_balanced_sampling_over_samples_the_rare_class():
     assert 0.4 < counts[1] / counts.sum() < 0.6
 
 
+def test_a_small_training_part_is_drawn_to_the_epoch_size():
+    x = np.arange(10, dtype=np.float32)[:, None, None, None] * np.ones((10, 2, 2, 1), np.float32)
+    y = np.array([0] * 8 + [1] * 2)
+    shuffled = ImageBatches(x, y, batch_size=4, shuffle=True, epoch_size=25, seed=1, workers=1)
+    assert len(shuffled) == 7  # ceil(25 / 4) optimiser steps, not 3
+    rows = np.concatenate([shuffled[i][0][:, 0, 0, 0] for i in range(len(shuffled))])
+    assert len(rows) == 25 and np.bincount(rows.astype(int), minlength=10).min() >= 2
+    balanced = ImageBatches(x, y, batch_size=5, balance=True, epoch_size=400, workers=1)
+    labels = np.concatenate([balanced[i][1] for i in range(len(balanced))])
+    assert len(labels) == 400 and 0.4 < labels.mean() < 0.6
+    # an epoch size below the images changes nothing: one pass in the same order
+    once = ImageBatches(x, y, batch_size=4, shuffle=True, seed=1, workers=1)
+    same = ImageBatches(x, y, batch_size=4, shuffle=True, epoch_size=8, seed=1, workers=1)
+    assert len(same) == len(once) == 3
+    for i in range(3):
+        np.testing.assert_array_equal(same[i][0], once[i][0])
+
+
+def test_min_steps_sets_the_steps_of_an_epoch_on_small_sets(blobs):
+    """64 images at batch 32 are 2 steps an epoch; ``min_steps`` makes each that many."""
+    x, y = blobs
+    params = {"epochs": 2, "batch_size": 32, "filters": [4], "dense": 8, "restore_best": False}
+    for min_steps, steps in ((1, 2), (10, 10)):
+        method = DeepMethod("negm2021", {**params, "min_steps": min_steps})
+        method.fit(x, y, x[:16], y[:16])
+        assert int(_np(method.model_.optimizer.iterations)) == 2 * steps
+    with pytest.raises(ConfigError, match="min_steps must be a positive integer"):
+        DeepMethod("galaxy-cnn", {"min_steps": 0}).settings()
+
+
 def test_batches_read_from_a_lazy_store(tmp_path, sdss_dataset):
     from benchmark.datasets.store import read_store, write_store
 
