@@ -96,22 +96,25 @@ def test_dataset_params_replace_the_experiments(tmp_path):
     """``-p`` / ``dataset_params`` override the dataset's parameters; None removes one."""
     import formats
 
-    real = load_experiment("galaxy-zoo-binary", data=str(tmp_path))
+    only = {"methods": ["logreg"]}  # classical: no Keras needed
+    real = load_experiment("galaxy-zoo-binary", data=str(tmp_path), **only)
     assert dict(real.dataset.params) == {"crop": 0.566, "resize": 64}
     changed = load_experiment(
-        "galaxy-zoo-binary", data=str(tmp_path), dataset_params={"crop": None, "resize": 32}
+        "galaxy-zoo-binary", data=str(tmp_path), dataset_params={"crop": None, "resize": 32}, **only
     )
     assert dict(changed.dataset.params) == {"resize": 32}
     assert changed.hash != real.hash
-    simulated = load_experiment("galaxy-zoo-binary", dataset_params={"n": 500})
+    simulated = load_experiment("galaxy-zoo-binary", dataset_params={"n": 500}, **only)
     assert simulated.dataset.params["n"] == 500 and simulated.dataset.params["seed"] == 0
     # the preset frames images of any size alike (its crop is a fraction of the side):
     # 69-pixel stamps load as well as 424-pixel Kaggle JPEGs
     for size, kept in ((69, 39), (120, 68)):
         root = formats.write_image_folder(tmp_path / f"s{size}", n=2, size=(size, size))
-        config = load_experiment("galaxy-zoo-binary", data=str(root))
+        config = load_experiment("galaxy-zoo-binary", data=str(root), **only)
         assert config.dataset.load(progress=False).shape[1:] == (64, 64, 3)
-        nocrop = load_experiment("galaxy-zoo-binary", data=str(root), dataset_params={"crop": kept})
+        nocrop = load_experiment(
+            "galaxy-zoo-binary", data=str(root), dataset_params={"crop": kept}, **only
+        )
         np.testing.assert_array_equal(
             nocrop.dataset.load(progress=False).images, config.dataset.load(progress=False).images
         )
