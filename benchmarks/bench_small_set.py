@@ -54,6 +54,8 @@ def main() -> None:
     parser.add_argument("--out", help="folder for the data and results (default: a temp one)")
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="astrobench-small-"))
+    if args.out and out.exists() and any(out.iterdir()):
+        parser.exit(2, f"error: {out} is not empty; give a new or empty folder\n")
     data = write_folder(out / "data")
     base = load_experiment(
         "galaxy-zoo-binary", data=str(data), methods=["galaxy-cnn", "logreg"],

@@ -115,13 +115,13 @@ class ImageBatches(keras.utils.PyDataset):
             msg = "mixup needs a non-negative alpha and soft targets (binary_targets or one_hot)"
             raise ValueError(msg)
         self.pad = bool(pad)
-        self.size = max(len(images), int(epoch_size or 0))
+        self.per_epoch = max(len(images), int(epoch_size or 0))
         self.seed = int(seed)
         self.epoch = 0
         self._order = self._make_order()
 
     def __len__(self) -> int:
-        return -(-self.size // self.batch_size)
+        return -(-self.per_epoch // self.batch_size)
 
     @property
     def n_padded(self) -> int:
@@ -129,7 +129,7 @@ class ImageBatches(keras.utils.PyDataset):
         return len(self) * self.batch_size - len(self.images) if self.pad else 0
 
     def _make_order(self) -> np.ndarray:
-        n, size = len(self.images), self.size
+        n, size = len(self.images), self.per_epoch
         if not (self.shuffle or self.balance):
             return np.resize(np.arange(n), size)
         rng = np.random.default_rng([self.seed, self.epoch, 1])

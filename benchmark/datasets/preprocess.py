@@ -56,18 +56,14 @@ def _crop(value) -> tuple | None:
         raise ConfigError(msg)
     out = []
     for v in items:
-        if isinstance(v, float | np.floating) and not float(v).is_integer():
-            if not 0 < v < 1:
-                msg = f"crop fraction must be in (0, 1], got {value!r}"
-                raise ConfigError(msg)
-            out.append(float(v))
-        elif isinstance(v, float | np.floating) and v == 1:
-            out.append(1.0)  # the whole side
-        elif isinstance(v, int | float | np.number) and v > 0:
-            out.append(int(v))
-        else:
+        if not isinstance(v, int | float | np.number) or v <= 0:
             msg = f"crop must be positive pixels or a fraction in (0, 1], got {value!r}"
             raise ConfigError(msg)
+        fraction = isinstance(v, float | np.floating) and (v == 1 or not float(v).is_integer())
+        if fraction and v > 1:
+            msg = f"crop fraction must be in (0, 1], got {value!r}"
+            raise ConfigError(msg)
+        out.append(float(v) if fraction else int(v))  # 1.0 is the whole side, 1 one pixel
     return tuple(out)
 
 
