@@ -71,6 +71,12 @@ class TrainSettings:
         (``y (1 - e) + e / K``; Szegedy et al. 2016), which keeps a model from growing
         over-confident on mislabelled training images; 0 = off.  The validation loss
         (early stopping, the kept epoch) is smoothed the same way.
+    ema : float
+        Polyak averaging: the momentum of an exponential moving average of the weights,
+        updated every optimiser step (e.g. 0.99, about the last 100 steps; 0 = off). The
+        average is what is validated, kept as the best epoch and applied; the raw weights
+        go on training. It smooths the step-to-step noise of SGD on small, noisily
+        labelled sets (Polyak & Juditsky 1992; Izmailov et al. 2018).
     mixup : float
         Mixup's ``alpha``: training images and their targets mixed in pairs with weights
         drawn from ``Beta(alpha, alpha)`` (Zhang et al. 2018; 0.2-0.4 usual); 0 = off.
@@ -117,6 +123,7 @@ class TrainSettings:
     noise: float = 0.2
     balance: bool = False
     label_smoothing: float = 0.0
+    ema: float = 0.0
     mixup: float = 0.0
     tta: bool = False
     predict_batch_size: int = 512
@@ -142,13 +149,11 @@ class TrainSettings:
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 msg = f"{where}: {key} must be a non-negative number, got {value!r}"
                 raise ConfigError(msg)
-        smoothing = self.label_smoothing
-        if isinstance(smoothing, bool) or not isinstance(smoothing, int | float):
-            smoothing = -1
-        if not 0 <= smoothing < 1:
-            got = self.label_smoothing
-            msg = f"{where}: label_smoothing must be a number in [0, 1), got {got!r}"
-            raise ConfigError(msg)
+        for key in ("label_smoothing", "ema"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+                msg = f"{where}: {key} must be a number in [0, 1), got {value!r}"
+                raise ConfigError(msg)
         if self.optimizer not in OPTIMIZERS:
             msg = f"{where}: unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
             raise ConfigError(msg)
@@ -209,12 +214,14 @@ def split_params(name: str, params: dict, builder_params) -> tuple[TrainSettings
 
 
 def make_optimizer(s: TrainSettings):
-    """The optimiser of ``s`` (its learning rate is a variable the schedules can set)."""
+    """The optimiser of ``s`` (its learning rate is a variable the schedules can set;
+    with ``ema`` it keeps the moving average of the weights)."""
+    ema = {"use_ema": True, "ema_momentum": float(s.ema)} if s.ema else {}
     if s.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=s.learning_rate, momentum=s.momentum)
+        return keras.optimizers.SGD(learning_rate=s.learning_rate, momentum=s.momentum, **ema)
     if s.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=s.learning_rate)
-    return keras.optimizers.Adam(learning_rate=s.learning_rate)
+        return keras.optimizers.RMSprop(learning_rate=s.learning_rate, **ema)
+    return keras.optimizers.Adam(learning_rate=s.learning_rate, **ema)
 
 
 def lr_at(s: TrainSettings, epoch: int) -> float:
@@ -241,6 +248,20 @@ class TimeBudget(keras.callbacks.Callback):
         if time.perf_counter() - self.start > self.seconds:
             self.model.stop_training = True
             self.stopped = True
+
+
+class KeepEMA(keras.callbacks.Callback):
+    """Last callback of a fit with ``ema``: where training stops with the average in the
+    model (early stopping, the time budget), keep it there. ``SwapEMAWeights`` does so only
+    after the last epoch, and ``fit`` would otherwise put the raw weights back."""
+
+    def __init__(self, swap):
+        super().__init__()
+        self.swap = swap
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training and self.swap._ema_weights_in_model:
+            self.swap._finalize_ema_values()
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -322,6 +343,10 @@ def make_callbacks(s: TrainSettings, work: Path, *, has_val: bool, progress: str
         keras.callbacks.BackupAndRestore(str(work / "backup")),
     ]
     monitor = "val_loss" if has_val else "loss"
+    swap = None
+    if s.ema:  # validate and checkpoint the average: before the checkpoint and stopping
+        swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=True)
+        cbs.append(swap)
     if s.restore_best:
         cbs.append(
             keras.callbacks.ModelCheckpoint(
@@ -346,4 +371,6 @@ def make_callbacks(s: TrainSettings, work: Path, *, has_val: bool, progress: str
         cbs.append(TimeBudget(s.time_budget))
     if progress:
         cbs.append(EpochProgress(s.epochs, progress))
+    if swap is not None:
+        cbs.append(KeepEMA(swap))
     return cbs

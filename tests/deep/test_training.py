@@ -190,7 +190,8 @@ def test_step_schedule_and_early_stopping(blobs):
     assert {"loss", "val_loss", "accuracy", "epoch_s"} <= set(frozen.history_[0])
 
 
-def test_interrupted_training_resumes_from_its_last_epoch(blobs, tmp_path, monkeypatch):
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_interrupted_training_resumes_from_its_last_epoch(blobs, tmp_path, monkeypatch, ema):
     import keras
 
     import deep.training as training
@@ -204,7 +205,7 @@ def test_interrupted_training_resumes_from_its_last_epoch(blobs, tmp_path, monke
 
     original = training.make_callbacks
     monkeypatch.setattr(training, "make_callbacks", lambda *a, **k: [*original(*a, **k), Stop()])
-    params = {"epochs": 4, "batch_size": 32, "filters": [4], "dense": 8}
+    params = {"epochs": 4, "batch_size": 32, "filters": [4], "dense": 8, "ema": ema}
     with pytest.raises(KeyboardInterrupt):
         DeepMethod("negm2021", params, work_dir=tmp_path / "w").fit(x, y, x[:16], y[:16])
     monkeypatch.setattr(training, "make_callbacks", original)
@@ -346,6 +347,45 @@ def test_label_smoothing_and_mixup_train_and_round_trip(blobs, tmp_path):
     assert again.settings_.mixup == 0.2 and again.settings_.label_smoothing == 0.1
 
 
+def _val_loss(method, x, y):
+    """The binary cross-entropy of the fitted model's predictions."""
+    p = np.clip(method.predict_proba(x)[np.arange(len(y)), y], 1e-7, 1.0)
+    return float(-np.log(p).mean())
+
+
+@pytest.mark.parametrize("stop", ["last epoch", "time budget"])
+def test_ema_validates_keeps_and_applies_the_averaged_weights(blobs, stop):
+    x, y = blobs
+    base = {"epochs": 3, "batch_size": 16, "learning_rate": 0.05, "filters": [8], "dense": 8}
+    if stop == "time budget":  # stopped after its first epoch, with the average in the model
+        base.update(epochs=10, time_budget=1e-9)
+    base["restore_best"] = False  # the weights at the end of fit, not a checkpoint
+
+    def fitted(ema):
+        return DeepMethod("galaxy-cnn", {**base, "ema": ema}, seed=0).fit(
+            x[:48], y[:48], x[48:], y[48:]
+        )
+
+    raw, averaged = fitted(0.0), fitted(0.9)
+    assert len(averaged.history_) == (1 if stop == "time budget" else 3)
+    # what was validated in the last epoch is what the model holds: the average
+    last = averaged.history_[-1]["val_loss"]
+    assert _val_loss(averaged, x[48:], y[48:]) == pytest.approx(last, rel=1e-3)
+    assert _val_loss(raw, x[48:], y[48:]) == pytest.approx(raw.history_[-1]["val_loss"], rel=1e-3)
+    # the same steps, averaged: other weights than the raw fit's
+    assert last != pytest.approx(raw.history_[-1]["val_loss"], rel=1e-2)
+    assert averaged.model_.optimizer.use_ema and not raw.model_.optimizer.use_ema
+
+
+def test_ema_checkpoint_is_the_average_of_the_best_epoch(blobs):
+    x, y = blobs
+    params = {"epochs": 4, "batch_size": 16, "learning_rate": 0.05, "filters": [8], "dense": 8}
+    method = DeepMethod("galaxy-cnn", {**params, "ema": 0.8}, seed=0)
+    method.fit(x[:48], y[:48], x[48:], y[48:])
+    best = min(h["val_loss"] for h in method.history_)
+    assert _val_loss(method, x[48:], y[48:]) == pytest.approx(best, rel=1e-3)
+
+
 def test_soft_targets_train_a_softmax_over_three_classes(blobs):
     x, y = blobs
     y3 = np.arange(64) % 3
@@ -364,6 +404,8 @@ def test_soft_targets_train_a_softmax_over_three_classes(blobs):
         ({"label_smoothing": 1.0}, r"label_smoothing must be a number in \[0, 1\), got 1.0"),
         ({"label_smoothing": "0.1"}, "label_smoothing must be a number"),
         ({"mixup": -0.2}, "mixup must be a non-negative number, got -0.2"),
+        ({"ema": 1.0}, r"ema must be a number in \[0, 1\), got 1.0"),
+        ({"ema": True}, "ema must be a number"),
     ],
 )
 def test_bad_label_smoothing_or_mixup_is_a_config_error(params, message):
