@@ -377,13 +377,17 @@ def test_ema_validates_keeps_and_applies_the_averaged_weights(blobs, stop):
     assert averaged.model_.optimizer.use_ema and not raw.model_.optimizer.use_ema
 
 
-def test_ema_checkpoint_is_the_average_of_the_best_epoch(blobs):
+def test_ema_checkpoint_is_the_average_of_the_best_epoch(blobs, tmp_path):
     x, y = blobs
     params = {"epochs": 4, "batch_size": 16, "learning_rate": 0.05, "filters": [8], "dense": 8}
     method = DeepMethod("galaxy-cnn", {**params, "ema": 0.8}, seed=0)
     method.fit(x[:48], y[:48], x[48:], y[48:])
     best = min(h["val_loss"] for h in method.history_)
     assert _val_loss(method, x[48:], y[48:]) == pytest.approx(best, rel=1e-3)
+    method.save(tmp_path / "m")
+    again = DeepMethod.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_proba(x), method.predict_proba(x), atol=1e-6)
+    assert again.settings_.ema == 0.8
 
 
 def test_soft_targets_train_a_softmax_over_three_classes(blobs):
