@@ -224,7 +224,7 @@ class DeepMethod(Method):
                 raise ConfigError(msg)
             keras.utils.set_random_seed(self.seed)  # the same state, cached or not
         binary = n_classes == 2
-        loss, metric = _loss(keras, settings, binary)
+        loss, metric = _loss(keras, settings, binary, n_classes)
         model.compile(
             optimizer=make_optimizer(settings),
             loss=loss,
@@ -500,18 +500,31 @@ def _one_hot(settings, n_classes: int) -> int:
     return int(n_classes) if soft and n_classes > 2 else 0
 
 
-def _loss(keras, settings, binary: bool):
+def _loss(keras, settings, binary: bool, n_classes: int):
     """The loss and accuracy metric of a model with a sigmoid (``binary``) or softmax
-    output; mixup's soft targets count for the class that weighs most."""
-    smoothing = float(settings.label_smoothing)
-    if binary:
-        if not (smoothing or settings.mixup):
-            return "binary_crossentropy", "accuracy"
-        from .layers import soft_binary_accuracy
+    output (cross-entropy, or with ``gce`` the generalised cross-entropy); mixup's soft
+    targets count for the class that weighs most."""
+    from .layers import GeneralizedCrossEntropy, soft_binary_accuracy
 
-        loss = keras.losses.BinaryCrossentropy(label_smoothing=smoothing)
+    smoothing = float(settings.label_smoothing)
+    soft = bool(smoothing or settings.mixup)
+    if binary:
+        if settings.gce:
+            loss = GeneralizedCrossEntropy(settings.gce, label_smoothing=smoothing)
+        elif not soft:
+            return "binary_crossentropy", "accuracy"
+        else:
+            loss = keras.losses.BinaryCrossentropy(label_smoothing=smoothing)
+        if not soft:
+            return loss, "accuracy"
         return loss, keras.metrics.MeanMetricWrapper(soft_binary_accuracy, name="accuracy")
-    if not (smoothing or settings.mixup):
+    if settings.gce:
+        width = 0 if soft else n_classes  # soft targets come one-hot
+        loss = GeneralizedCrossEntropy(
+            settings.gce, binary=False, n_classes=width, label_smoothing=smoothing
+        )
+        return loss, keras.metrics.CategoricalAccuracy(name="accuracy") if soft else "accuracy"
+    if not soft:
         return "sparse_categorical_crossentropy", "accuracy"
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
     return loss, keras.metrics.CategoricalAccuracy(name="accuracy")

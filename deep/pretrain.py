@@ -55,6 +55,7 @@ TRAIN_KEYS = (
     "crop_scale",
     "noise",
     "label_smoothing",
+    "gce",
     "ema",
     "mixup",
 )

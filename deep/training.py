@@ -71,6 +71,12 @@ class TrainSettings:
         (``y (1 - e) + e / K``; Szegedy et al. 2016), which keeps a model from growing
         over-confident on mislabelled training images; 0 = off.  The validation loss
         (early stopping, the kept epoch) is smoothed the same way.
+    gce : float
+        Generalised cross-entropy's ``q`` (Zhang & Sabuncu 2018): the loss
+        ``(1 - p_y**q) / q`` instead of cross-entropy (its ``q -> 0`` limit), so that
+        training images whose label the model finds implausible pull less (their
+        gradient is cross-entropy's times ``p_y**q``); 0.7 is the paper's; 0 = off. The
+        validation loss (early stopping, the kept epoch) is the same loss.
     ema : float
         Polyak averaging: the momentum of an exponential moving average of the weights,
         updated every optimiser step (e.g. 0.99, about the last 100 steps; 0 = off). The
@@ -123,6 +129,7 @@ class TrainSettings:
     noise: float = 0.2
     balance: bool = False
     label_smoothing: float = 0.0
+    gce: float = 0.0
     ema: float = 0.0
     mixup: float = 0.0
     tta: bool = False
@@ -149,7 +156,7 @@ class TrainSettings:
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 msg = f"{where}: {key} must be a non-negative number, got {value!r}"
                 raise ConfigError(msg)
-        for key in ("label_smoothing", "ema"):
+        for key in ("label_smoothing", "gce", "ema"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
                 msg = f"{where}: {key} must be a number in [0, 1), got {value!r}"

@@ -347,6 +347,53 @@ def test_label_smoothing_and_mixup_train_and_round_trip(blobs, tmp_path):
     assert again.settings_.mixup == 0.2 and again.settings_.label_smoothing == 0.1
 
 
+def test_generalized_cross_entropy_values():
+    from deep.layers import GeneralizedCrossEntropy
+
+    p = np.array([[0.9], [0.2], [0.6]], np.float32)
+    y = np.array([1.0, 1.0, 0.0], np.float32)
+    p_y = np.array([0.9, 0.2, 0.4])
+    gce = GeneralizedCrossEntropy(0.7, reduction=None)
+    np.testing.assert_allclose(_np(gce(y, p)), (1 - p_y**0.7) / 0.7, rtol=1e-5)
+    # q -> 0 is cross-entropy; a confidently "wrong" label costs far less than under it
+    near_ce = GeneralizedCrossEntropy(1e-4, reduction=None)
+    np.testing.assert_allclose(_np(near_ce(y, p)), -np.log(p_y), rtol=5e-3)
+    assert _np(gce(y, p))[1] < 0.65 * -np.log(0.2)
+    # softmax: integer labels, one-hot targets and smoothing agree with the formula
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]], np.float32)
+    labels = np.array([0, 2])
+    sparse = GeneralizedCrossEntropy(0.5, binary=False, n_classes=3, reduction=None)
+    onehot = GeneralizedCrossEntropy(0.5, binary=False, reduction=None)
+    expected = (1 - probs[[0, 1], labels] ** 0.5) / 0.5
+    np.testing.assert_allclose(_np(sparse(labels, probs)), expected, rtol=1e-5)
+    np.testing.assert_allclose(_np(onehot(np.eye(3)[labels], probs)), expected, rtol=1e-5)
+    smooth = GeneralizedCrossEntropy(0.5, binary=False, label_smoothing=0.3, reduction=None)
+    t = np.eye(3)[labels] * 0.7 + 0.1
+    np.testing.assert_allclose(
+        _np(smooth(np.eye(3)[labels], probs)), (t * (1 - probs**0.5)).sum(1) / 0.5, rtol=1e-5
+    )
+
+
+def test_gce_trains_validates_on_its_loss_and_round_trips(blobs, tmp_path):
+    x, y = blobs
+    params = {"epochs": 12, "batch_size": 16, "learning_rate": 0.05, "filters": [8], "dense": 8}
+    method = DeepMethod("galaxy-cnn", {**params, "gce": 0.7}, seed=0)
+    method.fit(x[:48], y[:48], x[48:], y[48:])
+    assert type(method.model_.loss).__name__ == "GeneralizedCrossEntropy"
+    assert (method.predict(x) == y).mean() > 0.8
+    p_y = np.clip(method.predict_proba(x[48:])[np.arange(16), y[48:]], 1e-7, 1)
+    best = min(h["val_loss"] for h in method.history_)
+    assert float(((1 - p_y**0.7) / 0.7).mean()) == pytest.approx(best, rel=1e-3)
+    method.save(tmp_path / "m")
+    again = DeepMethod.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_proba(x), method.predict_proba(x), atol=1e-6)
+    assert again.model_.loss.q == pytest.approx(0.7)
+    three = DeepMethod("galaxy-cnn", {**params, "epochs": 1, "gce": 0.5}, seed=0)
+    three.fit(x[:48], np.arange(48) % 3, x[48:], np.arange(16) % 3)
+    assert three.predict_proba(x).shape == (64, 3)
+    assert np.isfinite(three.history_[0]["val_loss"])
+
+
 def _val_loss(method, x, y):
     """The binary cross-entropy of the fitted model's predictions."""
     p = np.clip(method.predict_proba(x)[np.arange(len(y)), y], 1e-7, 1.0)
@@ -410,6 +457,7 @@ def test_soft_targets_train_a_softmax_over_three_classes(blobs):
         ({"mixup": -0.2}, "mixup must be a non-negative number, got -0.2"),
         ({"ema": 1.0}, r"ema must be a number in \[0, 1\), got 1.0"),
         ({"ema": True}, "ema must be a number"),
+        ({"gce": 1.5}, r"gce must be a number in \[0, 1\), got 1.5"),
     ],
 )
 def test_bad_label_smoothing_or_mixup_is_a_config_error(params, message):
