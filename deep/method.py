@@ -507,27 +507,29 @@ def _loss(keras, settings, binary: bool, n_classes: int):
     from .layers import GeneralizedCrossEntropy, soft_binary_accuracy
 
     smoothing = float(settings.label_smoothing)
-    soft = bool(smoothing or settings.mixup)
+    soft = bool(smoothing or settings.mixup)  # targets in [0, 1], one-hot for a softmax
     if binary:
         if settings.gce:
             loss = GeneralizedCrossEntropy(settings.gce, label_smoothing=smoothing)
-        elif not soft:
-            return "binary_crossentropy", "accuracy"
-        else:
+        elif soft:
             loss = keras.losses.BinaryCrossentropy(label_smoothing=smoothing)
-        if not soft:
-            return loss, "accuracy"
-        return loss, keras.metrics.MeanMetricWrapper(soft_binary_accuracy, name="accuracy")
+        else:
+            loss = "binary_crossentropy"
+        if soft:
+            return loss, keras.metrics.MeanMetricWrapper(soft_binary_accuracy, name="accuracy")
+        return loss, "accuracy"
     if settings.gce:
-        width = 0 if soft else n_classes  # soft targets come one-hot
         loss = GeneralizedCrossEntropy(
-            settings.gce, binary=False, n_classes=width, label_smoothing=smoothing
+            settings.gce,
+            binary=False,
+            n_classes=0 if soft else n_classes,
+            label_smoothing=smoothing,
         )
-        return loss, keras.metrics.CategoricalAccuracy(name="accuracy") if soft else "accuracy"
-    if not soft:
-        return "sparse_categorical_crossentropy", "accuracy"
-    loss = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
-    return loss, keras.metrics.CategoricalAccuracy(name="accuracy")
+    elif soft:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+    else:
+        loss = "sparse_categorical_crossentropy"
+    return loss, keras.metrics.CategoricalAccuracy(name="accuracy") if soft else "accuracy"
 
 
 def _keras_reason(exc: Exception) -> str:

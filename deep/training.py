@@ -161,6 +161,10 @@ class TrainSettings:
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
                 msg = f"{where}: {key} must be a number in [0, 1), got {value!r}"
                 raise ConfigError(msg)
+        swap = getattr(keras.callbacks, "SwapEMAWeights", None)
+        if self.ema and not hasattr(swap, "_finalize_ema_values"):
+            msg = f"{where}: ema needs a newer Keras than {keras.__version__}: pip install -U keras"
+            raise ConfigError(msg)
         if self.optimizer not in OPTIMIZERS:
             msg = f"{where}: unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
             raise ConfigError(msg)
@@ -260,7 +264,8 @@ class TimeBudget(keras.callbacks.Callback):
 class KeepEMA(keras.callbacks.Callback):
     """Last callback of a fit with ``ema``: where training stops with the average in the
     model (early stopping, the time budget), keep it there. ``SwapEMAWeights`` does so only
-    after the last epoch, and ``fit`` would otherwise put the raw weights back."""
+    after the last epoch, and ``fit`` would otherwise put the raw weights back (this uses
+    the callback's own state and finalising step; ``validate`` checks that Keras has them)."""
 
     def __init__(self, swap):
         super().__init__()
