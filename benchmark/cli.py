@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="preset name or experiment TOML (default: du-buisson-2015)",
     )
     run.add_argument("--data", help="run the preset on this real data path instead")
+    run.add_argument(
+        "--loader", help="loader of --data (see `list`); detected from the path if omitted"
+    )
     _add_params(
         run,
         "dataset parameter or preprocessing option, over the experiment's (repeatable; "
@@ -468,6 +471,7 @@ def _cmd_run(args) -> int:
         args.experiment,
         quick=args.quick,
         data=args.data,
+        loader=args.loader,
         dataset_params=dict(args.params),
         methods=args.methods,
         features=args.features,

@@ -572,6 +572,7 @@ class ExperimentConfig:
         base: Path | None = None,
         quick: bool = False,
         data: str | None = None,
+        loader: str | None = None,
         dataset_params=None,
         methods=None,
         features=None,
@@ -584,7 +585,8 @@ class ExperimentConfig:
         """Validate a parsed experiment.
 
         ``quick`` merges ``[quick]``; ``data`` swaps in real data (with
-        ``[dataset_real]`` and the ``[real]`` profile); ``dataset_params`` replace the
+        ``[dataset_real]`` and the ``[real]`` profile; ``loader`` names its loader, over
+        detection and ``[dataset_real].loader``); ``dataset_params`` replace the
         dataset's parameters of those names (``-p`` on the command line; a value of
         None removes one); ``methods`` / ``features`` keep
         only those (before anything is built, so a classical-only selection never imports
@@ -611,7 +613,12 @@ class ExperimentConfig:
             real = table.get("dataset_real", {})
             _check_keys(real, ("loader", "scheme", "drop_classes", "params"), "[dataset_real]")
             dataset_table = {"source": str(data), **real}
+            if loader is not None:
+                dataset_table["loader"] = loader
             base = None
+        elif loader is not None:
+            msg = f"--loader {loader} names the loader of --data; give --data too"
+            raise ConfigError(msg)
         params = dataset_table.get("params", {})
         if dataset_params and isinstance(params, dict):  # else from_table says what is wrong
             params = {**params, **dict(dataset_params)}
@@ -703,6 +710,7 @@ def load_experiment(
     *,
     quick: bool = False,
     data=None,
+    loader=None,
     dataset_params=None,
     methods=None,
     features=None,
@@ -728,6 +736,7 @@ def load_experiment(
         base=path.parent,
         quick=quick,
         data=data,
+        loader=loader,
         dataset_params=dataset_params,
         methods=methods,
         features=features,

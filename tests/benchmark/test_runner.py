@@ -120,6 +120,27 @@ def test_dataset_params_replace_the_experiments(tmp_path):
         )
 
 
+def test_loader_names_the_real_datas_format(tmp_path, capsys):
+    """``run --data DIR --loader NAME`` overrides detection; an unknown name, or --loader
+    without --data, is one line naming the fix."""
+    import formats
+
+    only = {"methods": ["logreg"]}
+    root = formats.write_image_folder(tmp_path / "folder", n=2, size=(69, 69))
+    detected = load_experiment("galaxy-zoo-binary", data=str(root), **only)
+    named = load_experiment("galaxy-zoo-binary", data=str(root), loader="image-folder", **only)
+    assert detected.dataset.loader is None and named.dataset.loader == "image-folder"
+    assert named.dataset.load(progress=False).shape == detected.dataset.load(progress=False).shape
+    with pytest.raises(ConfigError, match="give --data too"):
+        load_experiment("galaxy-zoo-binary", loader="image-folder", **only)
+    out = tmp_path / "out"
+    args = ["run", "galaxy-zoo-binary", "--data", str(root), "--loader", "nosuch"]
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown loader 'nosuch'") and "\n" not in err
+    assert not out.exists()
+
+
 def test_run_takes_dataset_params(tmp_path, capsys):
     """``run -p KEY=VALUE`` reaches the dataset: a bad crop is one line naming the fix."""
     import formats
