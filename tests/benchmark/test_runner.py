@@ -134,7 +134,16 @@ def test_loader_names_the_real_datas_format(tmp_path, capsys):
     with pytest.raises(ConfigError, match="give --data too"):
         load_experiment("galaxy-zoo-binary", loader="image-folder", **only)
     out = tmp_path / "out"
-    args = ["run", "galaxy-zoo-binary", "--data", str(root), "--loader", "nosuch"]
+    args = [
+        "run",
+        "galaxy-zoo-binary",
+        "--data",
+        str(root),
+        "--loader",
+        "nosuch",
+        "--methods",
+        "logreg",
+    ]
     assert main([*args, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: unknown loader 'nosuch'") and "\n" not in err
