@@ -189,6 +189,7 @@ def run(
     methods=None,
     features=None,
     seeds: int | None = None,
+    threshold: str | None = None,
     out=None,
     jobs: int = 1,
     force: bool = False,
@@ -203,7 +204,7 @@ def run(
     ----------
     experiment : str, path or ExperimentConfig
         A preset name, an experiment TOML file or a validated config.
-    quick, sweep, train_sizes, data, methods, features, seeds
+    quick, sweep, train_sizes, data, methods, features, seeds, threshold
         As ``python -m benchmark run``'s options (``sweep``: the preset's learning-curve
         profile; ``train_sizes``: fractions of the training part or counts).
     dataset_params : dict, optional
@@ -227,10 +228,11 @@ def run(
 
     if isinstance(experiment, ExperimentConfig):
         config = experiment
-        if quick or sweep or train_sizes is not None or data is not None or dataset_params:
+        given = (quick, sweep, train_sizes is not None, data is not None, dataset_params)
+        if any(given) or threshold is not None:
             msg = (
-                "quick, sweep, train_sizes, data and dataset_params apply to a preset or a "
-                "TOML file"
+                "quick, sweep, train_sizes, data, dataset_params and threshold apply to a "
+                "preset or a TOML file"
             )
             raise ValueError(msg)
         config = config.select(methods=methods, features=features, seeds=seeds)
@@ -246,6 +248,7 @@ def run(
             seeds=seeds,
             sweep=sweep,
             train_sizes=train_sizes,
+            threshold=threshold,
         )
         path = Path(str(experiment))
         inputs = [path] if path.is_file() else []

@@ -187,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--methods", nargs="+", help="only these methods")
     run.add_argument("--features", nargs="+", help="only these feature sets")
     run.add_argument("--seeds", type=_positive_int, help="repeat with this many seeds")
+    run.add_argument(
+        "--threshold",
+        metavar="STRATEGY",
+        help="binary decision thresholds, over [run].threshold: fixed (0.5), balanced (each "
+        "method's best balanced accuracy on validation), max-f1 or target-recall",
+    )
     run.add_argument("--jobs", type=_jobs, default=-1, help="parallel runs (default -1: all cores)")
     run.add_argument("--out", help="results folder (default: results/<experiment>)")
     run.add_argument(
@@ -479,6 +485,7 @@ def _cmd_run(args) -> int:
         sweep=args.sweep,
         train_sizes=args.train_sizes,
         save_models=args.save_models,
+        threshold=args.threshold,
     )
     from .executors import parse_resources
 

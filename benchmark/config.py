@@ -139,7 +139,7 @@ class DatasetConfig:
 
 
 PRESETS_DIR = Path(__file__).parent / "presets"
-THRESHOLDS = ("fixed", "max-f1", "target-recall")
+THRESHOLDS = ("fixed", "balanced", "max-f1", "target-recall")
 CLASS_WEIGHTS = ("balanced", "none")
 
 
@@ -230,8 +230,10 @@ class RunConfig:
         fixed set drawn with the run's seed, the same count for every method that tunes.
     class_weight : {"balanced", "none"}
         One treatment of class imbalance for every method, CNNs included.
-    threshold : {"fixed", "max-f1", "target-recall"}
-        How binary decision thresholds are chosen on the validation part.
+    threshold : {"fixed", "balanced", "max-f1", "target-recall"}
+        Binary decision thresholds: 0.5 (``fixed``), or chosen on the validation part for
+        each method alike: the highest balanced accuracy (``balanced``), the highest F1,
+        or the highest threshold reaching ``target_recall``.
     target_recall : float
     n_bootstrap : int
         Bootstrap resamples of the test part for CIs and paired tests.
@@ -580,6 +582,7 @@ class ExperimentConfig:
         sweep: bool = False,
         train_sizes=None,
         save_models: bool = False,
+        threshold: str | None = None,
         where: str = "experiment",
     ):
         """Validate a parsed experiment.
@@ -593,7 +596,8 @@ class ExperimentConfig:
         Keras);
         ``seeds`` replaces ``[run].seeds``; ``sweep`` applies the ``[sweep]`` profile
         (a learning-curve experiment named ``<name>-sweep``); ``train_sizes`` replaces
-        ``[run].train_sizes``; ``save_models`` keeps every method's fitted model.
+        ``[run].train_sizes``; ``save_models`` keeps every method's fitted model;
+        ``threshold`` replaces ``[run].threshold``.
         """
         import features as feature_sets
 
@@ -631,6 +635,8 @@ class ExperimentConfig:
             run_table["train_sizes"] = list(train_sizes)
         if save_models:
             run_table["save_models"] = "all"
+        if threshold is not None:
+            run_table["threshold"] = threshold
         return cls(
             name=name,
             description=str(table.get("description", "")),
@@ -718,6 +724,7 @@ def load_experiment(
     sweep: bool = False,
     train_sizes=None,
     save_models: bool = False,
+    threshold: str | None = None,
 ) -> ExperimentConfig:
     """A preset by name, or an experiment TOML file, validated (see ``from_table``)."""
     from .errors import UnknownNameError
@@ -744,5 +751,6 @@ def load_experiment(
         sweep=sweep,
         train_sizes=train_sizes,
         save_models=save_models,
+        threshold=threshold,
         where=path.name,
     )

@@ -185,13 +185,27 @@ def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall
     """Decision threshold for Real, tuned on the validation part only.
 
     ``fixed`` gives 0.5; ``max-f1`` maximises F1; ``target-recall`` gives the
-    highest threshold that reaches ``target_recall``.
+    highest threshold that reaches ``target_recall``; ``balanced`` maximises the balanced
+    accuracy (recall + specificity, Youden's J), the operating point of equal class
+    priors whatever the classifier's calibration, nearest 0.5 among equals.  Without both
+    classes in the validation part ``balanced`` gives 0.5.
     """
     if strategy == "fixed":
         return 0.5
     y = np.asarray(y_val).astype(bool)
     s = np.asarray(score_val, float)
     cands = np.unique(s)
+    if strategy == "balanced":
+        n_pos, n_neg = int(y.sum()), int((~y).sum())
+        if not n_pos or not n_neg:
+            return 0.5
+        # predicting positive at s >= t for each candidate t (ascending): the positives
+        # and negatives at or above it, from counts below each candidate
+        pos_below = np.searchsorted(np.sort(s[y]), cands, side="left")
+        neg_below = np.searchsorted(np.sort(s[~y]), cands, side="left")
+        j = (n_pos - pos_below) / n_pos + neg_below / n_neg
+        best = np.flatnonzero(np.isclose(j, j.max()))
+        return float(cands[best[np.argmin(np.abs(cands[best] - 0.5))]])
     if strategy == "max-f1":
         best, best_f1 = 0.5, -1.0
         for t in cands:
@@ -204,7 +218,7 @@ def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall
     if strategy == "target-recall":
         ok = [t for t in cands if _div(((s >= t) & y).sum(), y.sum()) >= target_recall]
         return float(max(ok)) if ok else float(cands.min())
-    msg = f"unknown threshold strategy {strategy!r}; valid: fixed, max-f1, target-recall"
+    msg = f"unknown threshold strategy {strategy!r}; valid: fixed, balanced, max-f1, target-recall"
     raise ValueError(msg)
 
 

@@ -145,6 +145,10 @@ def comparison_table(records: list[dict], published=None, analysis=None) -> pd.D
         ours = pd.concat([ours, pub[keep]], ignore_index=True)
     ours = ours.reset_index(drop=True)
     ours.attrs["classes"] = [str(c) for c in records[0]["classes"]]  # for the notes
+    # for the operating-point note: were the binary thresholds all the fixed 0.5?
+    ours.attrs["fixed_threshold"] = binary and all(
+        r.get("threshold") in (None, 0.5) for r in records
+    )
     return ours
 
 
@@ -228,6 +232,27 @@ def _rows(table: pd.DataFrame):
     return header, body
 
 
+#: A binary table whose recalls differ by this much gets a note on operating points.
+RECALL_SPREAD = 0.25
+
+
+def _recall_spread(ours: pd.DataFrame):
+    """The lowest and highest recall of our binary rows (value, label), if far apart.
+
+    Rows of the shortcut detector are left out (it is not a contender).
+    """
+    rows = ours[ours["recall"].notna()]
+    if "shortcut_detector" in rows:
+        rows = rows[rows["shortcut_detector"] != True]  # noqa: E712
+    if len(rows) < 2 or rows["recall"].max() - rows["recall"].min() < RECALL_SPREAD:
+        return None
+    lo, hi = rows.loc[rows["recall"].idxmin()], rows.loc[rows["recall"].idxmax()]
+    return (
+        (float(lo["recall"]), f"{lo['method']} on {lo['feature']}"),
+        (float(hi["recall"]), f"{hi['method']} on {hi['feature']}"),
+    )
+
+
 def table_notes(table: pd.DataFrame, analysis=None) -> list[str]:
     """What the table's rows were measured on and how to read its marks."""
     notes = []
@@ -256,6 +281,20 @@ def table_notes(table: pd.DataFrame, analysis=None) -> list[str]:
             "test sets differ in prevalence (share of the positive or largest class): accuracy, "
             "precision and F1 are not comparable across them; AUC and recall are"
         )
+    spread = _recall_spread(ours) if "tp" in table and "recall" in ours else None
+    if spread is not None:
+        (lo, lo_row), (hi, hi_row) = spread
+        note = (
+            f"recall ranges from {lo:.2f} ({lo_row}) to {hi:.2f} ({hi_row}): accuracy, "
+            f"recall, precision and F1 compare the methods' operating points as much as the "
+            f"methods; AUC does not depend on them"
+        )
+        if table.attrs.get("fixed_threshold"):
+            note += (
+                '; [run] threshold = "balanced" (run --threshold balanced) chooses every '
+                "method's threshold the same way on validation"
+            )
+        notes.append(note)
     if analysis is not None:
         name = "AUC" if analysis.metric == "auc" else "macro-F1"
         best = analysis.best.label if analysis.best else "none"

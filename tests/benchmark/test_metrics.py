@@ -112,8 +112,26 @@ def test_threshold_tuning_on_validation():
     assert choose_threshold(y, s) == 0.5
     assert choose_threshold(y, s, strategy="max-f1") == pytest.approx(0.35)
     assert choose_threshold(y, s, strategy="target-recall", target_recall=0.6) == pytest.approx(0.4)
-    with pytest.raises(ValueError, match="valid: fixed, max-f1, target-recall"):
+    with pytest.raises(ValueError, match="valid: fixed, balanced, max-f1, target-recall"):
         choose_threshold(y, s, strategy="youden")
+
+
+def test_balanced_threshold_is_the_best_balanced_accuracy_on_validation():
+    # 2 positives among 10, scored low as an unweighted model of imbalanced data does
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    s = np.array([0.35, 0.2, 0.3, 0.15, 0.1, 0.1, 0.05, 0.05, 0.02, 0.01])
+    cut = choose_threshold(y, s, strategy="balanced")
+    assert cut == pytest.approx(0.2)  # recall 1, specificity 7/8 (0.5 gives recall 0)
+    pred = s >= cut
+    assert skm.balanced_accuracy_score(y, pred) == pytest.approx((1 + 7 / 8) / 2)
+    for t in np.unique(s):  # no candidate does better
+        assert skm.balanced_accuracy_score(y, s >= t) <= skm.balanced_accuracy_score(y, pred)
+    # among equally good thresholds the one nearest 0.5; one class only: 0.5
+    # 0.4 and 0.9 both give balanced accuracy 0.75
+    tie = choose_threshold([1, 0, 1, 0], [0.9, 0.6, 0.4, 0.1], strategy="balanced")
+    assert tie == pytest.approx(0.4)
+    assert choose_threshold([0, 1], [0.45, 0.55], strategy="balanced") == pytest.approx(0.55)
+    assert choose_threshold([0, 0, 0], [0.2, 0.3, 0.9], strategy="balanced") == 0.5
 
 
 def test_bootstrap_fast_path_matches_the_definition():

@@ -464,3 +464,33 @@ def test_a_cnn_is_trained_once_for_its_own_row_and_a_hybrid_backbone(small, tmp_
     assert records["hybrid"]["method_params"]["backbone_params"]["tta"] is True
     assert records["negm2021"]["method_params"]["tta"] is False
     assert not store.shared_dir().exists()
+
+
+def test_balanced_thresholds_are_chosen_on_validation_for_every_method(small, tmp_path, capsys):
+    """``--threshold balanced`` (``[run] threshold``): each run's threshold is the best
+    balanced accuracy of its validation scores, and its test metrics are counted at it;
+    an unknown strategy is one line naming the valid ones."""
+    from benchmark.metrics import binary_metrics, choose_threshold
+
+    path = tmp_path / "balanced.toml"
+    path.write_text(SMALL.replace("[run]\n", '[run]\nthreshold = "balanced"\n'))
+    config = load_experiment(path)
+    assert config.run.threshold == "balanced"
+    assert load_experiment(small, threshold="balanced").run == config.run
+    store = run_experiment(config, out=tmp_path / "res", progress=False)
+    records = store.records()
+    assert len(records) == 7  # 2 feature sets x 3 methods, and the shortcut detector
+    for r in records:
+        val = store.predictions(r["run_id"], part="val")
+        test = store.predictions(r["run_id"], part="test")
+        cut = choose_threshold(val["y_true"], val["score_1"], strategy="balanced")
+        assert r["threshold"] == pytest.approx(cut)
+        expected = binary_metrics(test["y_true"], test["score_1"], cut)
+        assert r["metrics"]["recall"] == pytest.approx(expected["recall"])
+        assert r["metrics"]["tp"] == expected["tp"]
+    assert any(r["threshold"] != 0.5 for r in records)
+    out = tmp_path / "bad"
+    assert main(["run", str(small), "--threshold", "youden", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown strategy 'youden'; valid: fixed, balanced" in err and "\n" not in err
+    assert not out.exists()

@@ -186,3 +186,39 @@ def test_three_seeds_give_a_critical_difference_diagram(tmp_path):
     assert list(cd["nemenyi"].columns) == list(cd["ranks"])
     path = figures.critical_difference(cd["ranks"], cd["nemenyi"], "ranks", tmp_path, "cd.png")
     assert (tmp_path / path).stat().st_size > 1000
+
+
+def test_far_apart_recalls_get_a_note_on_operating_points():
+    from benchmark.metrics import binary_metrics
+    from benchmark.tables import table_notes
+
+    # 20% positives; one method's scores are shifted low (as an unweighted forest's are)
+    rng = np.random.default_rng(3)
+    y = (np.arange(500) % 5 == 0).astype(int)
+    good = np.clip(0.5 + 0.3 * (2 * y - 1) + rng.normal(0, 0.15, 500), 0, 1)
+    low = np.clip(good - 0.45, 0, 1)
+
+    def table(threshold_low):
+        records = [
+            _record("pca", "logreg", "classical", y, good),
+            {
+                **_record("pca", "rf", "classical", y, low),
+                "metrics": binary_metrics(y, low, threshold_low),
+                "threshold": threshold_low,
+            },
+        ]
+        return comparison_table(records)
+
+    fixed = table(0.5)
+    recalls = fixed.set_index("method")["recall"]
+    assert recalls["rf"] < 0.2 and recalls["logreg"] > 0.9
+    note = next(n for n in table_notes(fixed) if n.startswith("recall ranges"))
+    lo, hi = recalls["rf"], recalls["logreg"]
+    assert f"from {lo:.2f} (rf on pca) to {hi:.2f} (logreg on pca)" in note
+    assert 'threshold = "balanced"' in note
+    # thresholds already chosen (not all 0.5): the note without the advice
+    chosen = [n for n in table_notes(table(0.2)) if n.startswith("recall ranges")]
+    assert all('"balanced"' not in n for n in chosen)
+    # recalls close together: no note
+    close = comparison_table([_record("pca", "logreg", "classical", y, good)] * 2)
+    assert not [n for n in table_notes(close) if n.startswith("recall ranges")]
