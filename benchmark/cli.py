@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold",
         metavar="STRATEGY",
         help="binary decision thresholds, over [run].threshold: fixed (0.5), balanced (each "
-        "method's best balanced accuracy on validation), max-f1 or target-recall",
+        "method's best balanced accuracy on validation), auto (balanced where the rarer "
+        "class is under 40%%, else 0.5), max-f1 or target-recall",
     )
     run.add_argument("--jobs", type=_jobs, default=-1, help="parallel runs (default -1: all cores)")
     run.add_argument("--out", help="results folder (default: results/<experiment>)")

@@ -139,7 +139,7 @@ class DatasetConfig:
 
 
 PRESETS_DIR = Path(__file__).parent / "presets"
-THRESHOLDS = ("fixed", "balanced", "max-f1", "target-recall")
+THRESHOLDS = ("fixed", "auto", "balanced", "max-f1", "target-recall")
 CLASS_WEIGHTS = ("balanced", "none")
 
 
@@ -230,9 +230,10 @@ class RunConfig:
         fixed set drawn with the run's seed, the same count for every method that tunes.
     class_weight : {"balanced", "none"}
         One treatment of class imbalance for every method, CNNs included.
-    threshold : {"fixed", "balanced", "max-f1", "target-recall"}
+    threshold : {"fixed", "auto", "balanced", "max-f1", "target-recall"}
         Binary decision thresholds: 0.5 (``fixed``), or chosen on the validation part for
-        each method alike: the highest balanced accuracy (``balanced``), the highest F1,
+        each method alike: the highest balanced accuracy (``balanced``; ``auto``: where
+        the rarer class is under 40% of the validation part, else 0.5), the highest F1,
         or the highest threshold reaching ``target_recall``.
     target_recall : float
     n_bootstrap : int

@@ -181,6 +181,10 @@ def vote_rmse(y_true, y_pred) -> float:
     return float(np.sqrt(np.mean((a - b) ** 2)))
 
 
+#: ``threshold = "auto"`` chooses thresholds on validation below this share of the rarer class.
+AUTO_MINORITY = 0.4
+
+
 def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall: float = 0.95):
     """Decision threshold for Real, tuned on the validation part only.
 
@@ -188,8 +192,14 @@ def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall
     highest threshold that reaches ``target_recall``; ``balanced`` maximises the balanced
     accuracy (recall + specificity, Youden's J), the operating point of equal class
     priors whatever the classifier's calibration, nearest 0.5 among equals.  Without both
-    classes in the validation part ``balanced`` gives 0.5.
+    classes in the validation part ``balanced`` gives 0.5.  ``auto`` is ``balanced`` where
+    the validation part's rarer class is under :data:`AUTO_MINORITY` of it, else 0.5 (on
+    equal classes a threshold chosen on validation adds its noise and little else).
     """
+    if strategy == "auto":
+        y = np.asarray(y_val).astype(bool)
+        rare = min(int(y.sum()), int((~y).sum())) / max(len(y), 1)
+        strategy = "balanced" if rare < AUTO_MINORITY else "fixed"
     if strategy == "fixed":
         return 0.5
     y = np.asarray(y_val).astype(bool)
@@ -218,7 +228,10 @@ def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall
     if strategy == "target-recall":
         ok = [t for t in cands if _div(((s >= t) & y).sum(), y.sum()) >= target_recall]
         return float(max(ok)) if ok else float(cands.min())
-    msg = f"unknown threshold strategy {strategy!r}; valid: fixed, balanced, max-f1, target-recall"
+    msg = (
+        f"unknown threshold strategy {strategy!r}; valid: fixed, auto, balanced, max-f1, "
+        f"target-recall"
+    )
     raise ValueError(msg)
 
 

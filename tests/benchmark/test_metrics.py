@@ -112,7 +112,7 @@ def test_threshold_tuning_on_validation():
     assert choose_threshold(y, s) == 0.5
     assert choose_threshold(y, s, strategy="max-f1") == pytest.approx(0.35)
     assert choose_threshold(y, s, strategy="target-recall", target_recall=0.6) == pytest.approx(0.4)
-    with pytest.raises(ValueError, match="valid: fixed, balanced, max-f1, target-recall"):
+    with pytest.raises(ValueError, match="valid: fixed, auto, balanced, max-f1, target-recall"):
         choose_threshold(y, s, strategy="youden")
 
 
@@ -132,6 +132,10 @@ def test_balanced_threshold_is_the_best_balanced_accuracy_on_validation():
     assert tie == pytest.approx(0.4)
     assert choose_threshold([0, 1], [0.45, 0.55], strategy="balanced") == pytest.approx(0.55)
     assert choose_threshold([0, 0, 0], [0.2, 0.3, 0.9], strategy="balanced") == 0.5
+    # auto: balanced below 40% of the rarer class (20% here), 0.5 on equal classes
+    assert choose_threshold(y, s, strategy="auto") == cut
+    even = np.array([1, 0, 1, 0])
+    assert choose_threshold(even, [0.9, 0.6, 0.4, 0.1], strategy="auto") == 0.5
 
 
 def test_bootstrap_fast_path_matches_the_definition():

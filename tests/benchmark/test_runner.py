@@ -190,7 +190,7 @@ def test_real_profile_errors_name_the_key(tmp_path, real, message):
 def test_galaxy_zoo_real_profile_pretrains_and_adds_the_hybrid(tmp_path):
     pytest.importorskip("keras")
     simulated = load_experiment("galaxy-zoo-binary")
-    assert "hybrid" not in simulated.methods
+    assert "hybrid" not in simulated.methods and simulated.run.threshold == "fixed"
     assert "pretrain" not in simulated.methods["galaxy-cnn"]
     for quick in (False, True):
         real = load_experiment("galaxy-zoo-binary", data=str(tmp_path), quick=quick)
@@ -199,6 +199,7 @@ def test_galaxy_zoo_real_profile_pretrains_and_adds_the_hybrid(tmp_path):
         assert "handcrafted" in real.features and "inceptionv3" not in real.methods
         assert "pixels" not in real.features
         assert real.run.seeds == (1 if quick else 3)
+        assert real.run.threshold == "auto"  # chosen on validation where classes are unequal
         # the ensemble's and the hybrid's CNNs are galaxy-cnn's own (trained once a seed)
         cnn = real.methods["galaxy-cnn"]
         for name in ("cnn-ensemble", "hybrid"):
@@ -492,5 +493,5 @@ def test_balanced_thresholds_are_chosen_on_validation_for_every_method(small, tm
     out = tmp_path / "bad"
     assert main(["run", str(small), "--threshold", "youden", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert "unknown strategy 'youden'; valid: fixed, balanced" in err and "\n" not in err
+    assert "unknown strategy 'youden'; valid: fixed, auto, balanced" in err and "\n" not in err
     assert not out.exists()
