@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigError, MissingPathError
+from .metrics import THRESHOLD_STRATEGIES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -139,7 +140,7 @@ class DatasetConfig:
 
 
 PRESETS_DIR = Path(__file__).parent / "presets"
-THRESHOLDS = ("fixed", "auto", "balanced", "max-f1", "target-recall")
+THRESHOLDS = THRESHOLD_STRATEGIES  # benchmark.metrics.choose_threshold
 CLASS_WEIGHTS = ("balanced", "none")
 
 

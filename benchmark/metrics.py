@@ -14,6 +14,7 @@ import numpy as np
 __all__ = [
     "BINARY_HEADLINE",
     "MULTICLASS_HEADLINE",
+    "THRESHOLD_STRATEGIES",
     "binary_metrics",
     "bootstrap_ci",
     "choose_threshold",
@@ -184,6 +185,9 @@ def vote_rmse(y_true, y_pred) -> float:
 #: ``threshold = "auto"`` chooses thresholds on validation below this share of the rarer class.
 AUTO_MINORITY = 0.4
 
+#: The strategies of :func:`choose_threshold` (``[run] threshold``, ``run --threshold``).
+THRESHOLD_STRATEGIES = ("fixed", "auto", "balanced", "max-f1", "target-recall")
+
 
 def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall: float = 0.95):
     """Decision threshold for Real, tuned on the validation part only.
@@ -196,26 +200,25 @@ def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall
     the validation part's rarer class is under :data:`AUTO_MINORITY` of it, else 0.5 (on
     equal classes a threshold chosen on validation adds its noise and little else).
     """
+    if strategy not in THRESHOLD_STRATEGIES:
+        msg = f"unknown threshold strategy {strategy!r}; valid: {', '.join(THRESHOLD_STRATEGIES)}"
+        raise ValueError(msg)
+    y = np.asarray(y_val).astype(bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
     if strategy == "auto":
-        y = np.asarray(y_val).astype(bool)
-        rare = min(int(y.sum()), int((~y).sum())) / max(len(y), 1)
+        rare = min(n_pos, n_neg) / max(len(y), 1)
         strategy = "balanced" if rare < AUTO_MINORITY else "fixed"
     if strategy == "fixed":
         return 0.5
-    y = np.asarray(y_val).astype(bool)
     s = np.asarray(score_val, float)
-    cands = np.unique(s)
     if strategy == "balanced":
-        n_pos, n_neg = int(y.sum()), int((~y).sum())
         if not n_pos or not n_neg:
             return 0.5
-        # predicting positive at s >= t for each candidate t (ascending): the positives
-        # and negatives at or above it, from counts below each candidate
-        pos_below = np.searchsorted(np.sort(s[y]), cands, side="left")
-        neg_below = np.searchsorted(np.sort(s[~y]), cands, side="left")
-        j = (n_pos - pos_below) / n_pos + neg_below / n_neg
-        best = np.flatnonzero(np.isclose(j, j.max()))
-        return float(cands[best[np.argmin(np.abs(cands[best] - 0.5))]])
+        fpr, tpr, cuts = roc_points(y, s)  # cuts[0] is +inf: nothing predicted positive
+        j = (tpr - fpr)[1:]
+        best = cuts[1:][np.isclose(j, j.max())]
+        return float(best[np.argmin(np.abs(best - 0.5))])
+    cands = np.unique(s)
     if strategy == "max-f1":
         best, best_f1 = 0.5, -1.0
         for t in cands:
@@ -225,14 +228,8 @@ def choose_threshold(y_val, score_val, *, strategy: str = "fixed", target_recall
             if f1 > best_f1:
                 best, best_f1 = float(t), f1
         return best
-    if strategy == "target-recall":
-        ok = [t for t in cands if _div(((s >= t) & y).sum(), y.sum()) >= target_recall]
-        return float(max(ok)) if ok else float(cands.min())
-    msg = (
-        f"unknown threshold strategy {strategy!r}; valid: fixed, auto, balanced, max-f1, "
-        f"target-recall"
-    )
-    raise ValueError(msg)
+    ok = [t for t in cands if _div(((s >= t) & y).sum(), y.sum()) >= target_recall]
+    return float(max(ok)) if ok else float(cands.min())
 
 
 def _statistic(name, y, s, threshold, classes):
