@@ -13,6 +13,8 @@ Estimators run single-threaded: the runner parallelises over runs.
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.ensemble import RandomForestClassifier
@@ -29,6 +31,7 @@ from sklearn.utils._param_validation import StrOptions
 __all__ = [
     "MIN_EARLY_STOPPING",
     "MLP",
+    "MinimumErrorClassifier",
     "decision_tree",
     "knn",
     "logreg",
@@ -88,13 +91,49 @@ def nb(*, var_smoothing=1e-9, priors=None, random_state=0):
     return _gaussianised(GaussianNB(var_smoothing=var_smoothing, priors=priors), random_state)
 
 
+class MinimumErrorClassifier(ClassifierMixin, BaseEstimator):
+    """Regularised QDA that stays defined when a class has no more samples than features.
+
+    scikit-learn 1.8 and later refuse such a class (its covariance is not full rank)
+    whatever ``reg_param``; there the class covariances are estimated with Ledoit-Wolf
+    shrinkage instead (``solver="eigen"``, ``shrinkage="auto"``), which ``shrunk_`` records.
+    Elsewhere it is ``QuadraticDiscriminantAnalysis(reg_param=reg_param, priors=priors)``.
+    """
+
+    def __init__(self, reg_param=0.1, priors=None):
+        self.reg_param = reg_param
+        self.priors = priors
+
+    def fit(self, X, y):
+        qda = QuadraticDiscriminantAnalysis(reg_param=self.reg_param, priors=self.priors)
+        self.shrunk_ = False
+        try:
+            qda.fit(X, y)
+        except np.linalg.LinAlgError:
+            if "solver" not in qda.get_params():  # older scikit-learn: a real failure
+                raise
+            shrunk = {"solver": "eigen", "shrinkage": "auto"}
+            qda = QuadraticDiscriminantAnalysis(**shrunk, priors=self.priors).fit(X, y)
+            self.shrunk_ = True
+        self.qda_ = qda
+        self.classes_ = qda.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.qda_.predict_proba(X)
+
+    def predict(self, X):
+        return self.qda_.predict(X)
+
+
 def mec(*, reg_param=0.1, priors=None, random_state=0):
     """Minimum error classification: Bayes rule with Gaussian class densities (regularised QDA).
 
-    Features are mapped to normal marginals first, so the Gaussian densities fit better.
+    Features are mapped to normal marginals first, so the Gaussian densities fit better;
+    a class with no more training samples than features gets a shrunk covariance
+    (:class:`MinimumErrorClassifier`).
     """
-    qda = QuadraticDiscriminantAnalysis(reg_param=reg_param, priors=priors)
-    return _gaussianised(qda, random_state)
+    return _gaussianised(MinimumErrorClassifier(reg_param=reg_param, priors=priors), random_state)
 
 
 def logreg(*, C=1.0, class_weight=None, random_state=0):

@@ -55,6 +55,26 @@ def test_tuning_tries_candidates_and_keeps_the_best(data):
     assert len(fixed.history_) == 1 and fixed.best_params_ == {"C": 0.5}  # fixed: not tuned
 
 
+def test_mec_fits_a_class_with_fewer_samples_than_features():
+    """A class of 12 training samples in 20 features: scikit-learn >= 1.8 refuses its QDA
+    covariance whatever reg_param (a real/bogus set of a few hundred stamps did this); mec
+    shrinks it instead and still learns."""
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(12, int), np.zeros(148, int)]
+    x = rng.normal(size=(160, 20))
+    x[:, 0] += 3.0 * y
+    method = ClassicalMethod("mec", seed=0).fit(x, y, x, y)
+    from sklearn.metrics import roc_auc_score
+
+    proba = method.predict_proba(x)
+    assert np.isfinite(proba).all() and roc_auc_score(y, proba[:, 1]) > 0.9
+    wide = method.estimator_[-1]
+    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
+
+    assert wide.shrunk_ == ("solver" in QuadraticDiscriminantAnalysis().get_params())
+    assert not ClassicalMethod("mec").fit(x[:, :3], y, x[:, :3], y).estimator_[-1].shrunk_
+
+
 def test_knn_neighbours_are_capped_at_a_small_training_set(data):
     xtr, ytr, xva, yva = data
     method = ClassicalMethod("knn").fit(xtr[:10], ytr[:10], xva, yva)
