@@ -76,6 +76,10 @@ class DatasetConfig:
     drop_classes : tuple of str
     params : mapping
         Loader parameters and preprocessing options.
+    prefer_scheme : str, optional
+        A preset's label scheme for real data, used where the data have it (an SDSS-II SN
+        file's ``binary``, a Galaxy Zoo catalogue's ``gz4``) and ``scheme`` is not given;
+        data without it keep their own labels.
     """
 
     source: str
@@ -83,8 +87,9 @@ class DatasetConfig:
     scheme: str | None = None
     drop_classes: tuple[str, ...] = ()
     params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    prefer_scheme: str | None = None
 
-    KEYS = ("source", "loader", "scheme", "drop_classes", "params")
+    KEYS = ("source", "loader", "scheme", "prefer_scheme", "drop_classes", "params")
 
     @classmethod
     def from_table(cls, table: dict, *, base: Path | None = None, where: str = "[dataset]"):
@@ -102,7 +107,7 @@ class DatasetConfig:
         if "source" not in table:
             msg = f"{where}: missing key 'source' (a dataset name or a path)"
             raise ConfigError(msg)
-        for key in ("source", "loader", "scheme"):
+        for key in ("source", "loader", "scheme", "prefer_scheme"):
             if key in table and not isinstance(table[key], str):
                 msg = f"{where}.{key} must be a string, got {table[key]!r}"
                 raise ConfigError(msg)
@@ -123,6 +128,7 @@ class DatasetConfig:
             scheme=table.get("scheme"),
             drop_classes=tuple(drop),
             params=MappingProxyType(dict(params)),
+            prefer_scheme=table.get("prefer_scheme"),
         )
 
     def load(self, **overrides: Any):
@@ -134,6 +140,7 @@ class DatasetConfig:
             self.source,
             loader=self.loader,
             scheme=self.scheme,
+            prefer_scheme=self.prefer_scheme,
             drop_classes=list(self.drop_classes),
             **params,
         )
@@ -617,7 +624,8 @@ class ExperimentConfig:
         dataset_table = table["dataset"]
         if data is not None:
             real = table.get("dataset_real", {})
-            _check_keys(real, ("loader", "scheme", "drop_classes", "params"), "[dataset_real]")
+            keys = ("loader", "scheme", "prefer_scheme", "drop_classes", "params")
+            _check_keys(real, keys, "[dataset_real]")
             dataset_table = {"source": str(data), **real}
             if loader is not None:
                 dataset_table["loader"] = loader
@@ -684,6 +692,7 @@ class ExperimentConfig:
 
     def to_dict(self) -> dict:
         """Plain data (saved with the results; its hash identifies the experiment)."""
+        prefer = self.dataset.prefer_scheme
         return {
             "name": self.name,
             "description": self.description,
@@ -697,6 +706,8 @@ class ExperimentConfig:
                 "scheme": self.dataset.scheme,
                 "drop_classes": list(self.dataset.drop_classes),
                 "params": dict(self.dataset.params),
+                # only when given, so that the hash of an experiment without it is unchanged
+                **({"prefer_scheme": prefer} if prefer else {}),
             },
             "split": self.split.__dict__,
             "features": {k: dict(v) for k, v in self.features.items()},

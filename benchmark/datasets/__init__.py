@@ -50,7 +50,13 @@ _CATALOG = {"catalog": "labels.csv", "id_column": "OBJID", "label_column": "CLAS
 for _name, _module, _help, _example, _meta in [
     ("hdf5", "store", "astrobench canonical HDF5 store", ("store", "store.h5"), {}),
     ("galaxy10", "galaxy10", "astroNN Galaxy10 SDSS / DECaLS HDF5", ("galaxy10", "g10.h5"), {}),
-    ("sdss-sn", "sdss_sn", "SDSS-II SN hand-scanning stamps HDF5", ("sdss_sn", "sdss.h5"), {}),
+    (
+        "sdss-sn",
+        "sdss_sn",
+        "SDSS-II SN hand-scanning stamps HDF5",
+        ("sdss_sn", "sdss.h5"),
+        {"schemes": ("original", "visual", "binary")},
+    ),
     (
         "ztf-alerts",
         "ztf_alerts",
@@ -71,7 +77,7 @@ for _name, _module, _help, _example, _meta in [
         "galaxy_zoo",
         "Kaggle Galaxy Challenge JPEGs + vote CSV",
         ("galaxy_zoo", "kaggle"),
-        {},
+        {"schemes": ("spiral-elliptical", "gz4", "votes")},
     ),
     (
         "image-folder",
@@ -183,6 +189,7 @@ def load(
     *,
     loader: str | None = None,
     scheme: str | None = None,
+    prefer_scheme: str | None = None,
     drop_classes=None,
     progress: bool = True,
     **params,
@@ -198,6 +205,9 @@ def load(
     scheme : str, optional
         Label scheme to express labels in (e.g. ``binary``; for ``galaxy-zoo``,
         ``spiral-elliptical``, ``gz4`` or ``votes``).
+    prefer_scheme : str, optional
+        Without ``scheme``: the label scheme to use where the data have it (a loader that
+        lists it in its ``schemes``, or the loaded taxonomy); otherwise the data's own.
     drop_classes : list of str, optional
         Classes (of ``scheme``) whose samples are removed, with a report.
     progress : bool
@@ -210,6 +220,7 @@ def load(
     Dataset
     """
     name = str(name_or_path)
+    preferred = prefer_scheme if scheme is None else None  # not yet applied
     if loader is None and name in DATASETS:
         from ..simulate import load_simulated
 
@@ -229,6 +240,8 @@ def load(
                 defaults["nan_policy"] = "fill"
         preprocess = Preprocess.pop_from(params, **defaults)
         takes_scheme = "scheme" in inspect.signature(func).parameters
+        if preferred in LOADERS.spec(loader).get("schemes", ()):
+            scheme, preferred = preferred, None  # the loader labels in it
         if takes_scheme and scheme is not None:
             params["scheme"] = scheme
         _check_params(loader, func, params)
@@ -240,6 +253,10 @@ def load(
             ds.provenance["group_column"] = LOADERS.spec(loader)["group_column"]
         if takes_scheme:
             scheme = None
+    if preferred is not None and preferred in ds.taxonomy.schemes:
+        scheme = preferred
+    elif preferred is not None:
+        log.info("labels: the data have no %r scheme; keeping %r", preferred, ds.scheme)
     if scheme is not None:
         ds = ds.relabel(scheme)
     if drop_classes:

@@ -211,6 +211,63 @@ def test_galaxy_zoo_real_profile_pretrains_and_adds_the_hybrid(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "preset, backbone, pretrain, skipped, scheme",
+    [
+        ("galaxy10", "galaxy-cnn", {"n": 6000}, {"resnet50", "inceptionv3"}, None),
+        ("night-sky-net", "galaxy-cnn", {"mode": "gz4", "n": 6000}, set(), "gz4"),
+        ("du-buisson-2015", "braai-vgg6", None, set(), "binary"),
+    ],
+)
+def test_every_preset_has_a_real_profile_with_the_hybrid(
+    tmp_path, preset, backbone, pretrain, skipped, scheme
+):
+    """On real data each preset runs the recipe measured on gz2: the CNN pretrained on the
+    matching simulation where one matches (galaxies), its hybrid with the hand-crafted
+    features sharing its fit, budgets a real training part can converge in, and the
+    preset's labels where the data have them; its published CNN stays as published."""
+    pytest.importorskip("keras")
+    simulated = load_experiment(preset)
+    assert "hybrid" not in simulated.methods and simulated.dataset.prefer_scheme is None
+    real = load_experiment(preset, data=str(tmp_path))
+    assert real.dataset.prefer_scheme == scheme
+    assert not skipped & set(real.methods) and skipped <= set(simulated.methods)
+    assert real.methods["hybrid"]["backbone"] == backbone
+    cnn = real.methods[backbone]
+    assert cnn["time_budget"] >= 600 and cnn["time_budget"] > simulated.methods.get(
+        backbone, {}
+    ).get("time_budget", 0)
+    if pretrain:
+        assert cnn["pretrain"] == "sim-galaxy10"
+        assert pretrain.items() <= cnn["pretrain_params"].items()
+    else:
+        assert "pretrain" not in cnn
+    for name in ("cnn-ensemble", "hybrid"):
+        if name in real.methods:  # shares the CNN's fits (trained once a seed)
+            own = registry.create(name, real.methods[name]).OWN
+            assert {k: v for k, v in real.methods[name].items() if k not in own} == cnn
+    published_cnn = {"galaxy10": "simple-cnn", "night-sky-net": "nightskynet"}.get(preset)
+    if published_cnn:
+        assert real.methods[published_cnn] == simulated.methods[published_cnn]
+    quick = load_experiment(preset, data=str(tmp_path), quick=True)
+    assert quick.run.seeds == 1
+    assert all(quick.methods[m].get("epochs", 99) <= 2 for m in ("hybrid", backbone))
+    if pretrain:
+        assert quick.methods[backbone]["pretrain_params"]["n"] <= 1000
+        shared = quick.methods[backbone]["pretrain_params"]
+        assert quick.methods["hybrid"]["pretrain_params"] == shared
+
+
+def test_a_bad_preferred_scheme_is_one_line(tmp_path):
+    from benchmark.config import tomllib
+
+    table = tomllib.loads(SMALL)
+    table["dataset_real"] = {"prefer_scheme": 2}
+    ExperimentConfig.from_table(table)  # ignored on simulated data
+    with pytest.raises(ConfigError, match=r"prefer_scheme must be a string, got 2"):
+        ExperimentConfig.from_table(table, data=str(tmp_path))
+
+
+@pytest.mark.parametrize(
     "change, message",
     [
         ({"colour": "red"}, "unknown key 'colour'"),

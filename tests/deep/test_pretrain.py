@@ -160,3 +160,31 @@ def test_the_simulated_set_takes_the_shared_preprocessing(tmp_path, monkeypatch)
     expected = Preprocess(normalize="asinh")(np.ascontiguousarray(plain[..., ::-1]))
     np.testing.assert_allclose(styled, expected, rtol=1e-4, atol=1e-4)
     assert np.abs(styled).max() < 20 < np.abs(plain).max()  # stretched, not linear flux
+
+
+def test_the_galaxy10_real_profile_runs_ten_classes_end_to_end(tmp_path, monkeypatch):
+    """``run galaxy10 --data FILE --quick`` on an astroNN Galaxy10 file: the CNN pretrained
+    on the 10 simulated classes, fine-tuned on the 10 real ones, and its hybrid (sharing its
+    fit) each give a 10-class record; the pretraining is cached once for both."""
+    import json
+
+    import formats
+
+    from benchmark.cli import main
+
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    h5 = formats.write_galaxy10(tmp_path / "Galaxy10.h5", n=120)
+    out = tmp_path / "out"
+    args = ["-q", "run", "galaxy10", "--data", str(h5), "--quick", "--out", str(out)]
+    assert main([*args, "--methods", "galaxy-cnn", "hybrid", "--features", "handcrafted"]) == 0
+    assert len(list((tmp_path / "cache" / "pretrained").glob("galaxy-cnn-sim-galaxy10-*"))) == 1
+    records = {
+        r["method"]: r
+        for r in (json.loads(p.read_text()) for p in out.glob("runs/images__*/record.json"))
+    }
+    assert set(records) == {"galaxy-cnn", "hybrid"}
+    cnn, hybrid = records["galaxy-cnn"], records["hybrid"]
+    assert len(cnn["classes"]) == 10 and cnn["metrics"]["confusion"] and cnn["threshold"] is None
+    assert "block1_conv" in cnn["pretrained_layers"] and cnn["method_params"]["pretrain_params"]
+    assert hybrid["method_params"]["backbone"] == "galaxy-cnn"
+    assert len(hybrid["metrics"]["confusion"]) == 10

@@ -66,6 +66,25 @@ def test_galaxy_zoo_schemes(tmp_path):
     assert len(votes) == 12 and votes.meta["Class1.1"].iloc[0] == pytest.approx(0.97)
 
 
+def test_a_preferred_scheme_applies_where_the_data_have_it(tmp_path):
+    """``prefer_scheme`` (a preset's labels for real data) relabels an SDSS-II SN file and a
+    store through their taxonomy and a Galaxy Zoo catalogue through its loader; data
+    without that scheme keep their own classes; an explicit ``scheme`` wins."""
+    sdss = formats.write_sdss_sn(tmp_path / "sdss.h5", n=30)
+    assert datasets.load(sdss, prefer_scheme="binary").classes == ("Not-Real", "Real")
+    assert datasets.load(sdss, prefer_scheme="binary", scheme="visual").counts()["Real"] == 21
+    gz = formats.write_galaxy_zoo(tmp_path / "gz", n=12)
+    gz4 = datasets.load(gz, prefer_scheme="gz4")
+    assert gz4.classes == ("edge-on", "face-on spiral", "elliptical", "merger")
+    assert datasets.load(gz, prefer_scheme="binary").classes == ("elliptical", "spiral")
+    g10 = formats.write_galaxy10(tmp_path / "Galaxy10.h5", n=20)
+    assert datasets.load(g10, prefer_scheme="coarse").classes == ("Smooth", "Disk")
+    folder = formats.write_image_folder(tmp_path / "f", classes=("bogus", "real"), n=3)
+    assert datasets.load(folder, prefer_scheme="binary").classes == ("bogus", "real")
+    store = datasets.write_store(datasets.load(sdss), tmp_path / "store.h5")
+    assert datasets.load(store, prefer_scheme="binary").counts() == {"Not-Real": 9, "Real": 21}
+
+
 def test_galaxy_zoo_missing_images_are_counted(tmp_path):
     root = formats.write_galaxy_zoo(tmp_path / "gz", n=8, image_folder=False)
     (root / "100001.jpg").unlink()
