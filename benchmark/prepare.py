@@ -55,6 +55,19 @@ def _check_labels(dataset) -> None:
         raise ConfigError(msg)
 
 
+def _without_empty_classes(dataset):
+    """The dataset without the classes of its scheme that hold no sample (e.g. no merger
+    left after a vote-purity cut): no method can learn or be scored on them."""
+    empty = [c for c, n in dataset.counts().items() if n == 0]
+    if not empty:
+        return dataset
+    log.warning(
+        "no sample of class %s in the data: left out of the classes compared",
+        ", ".join(repr(c) for c in empty),
+    )
+    return dataset.drop_classes(empty)
+
+
 def check_split(dataset, split: Split) -> None:
     """Every part holds samples, and every class appears in every part.
 
@@ -151,6 +164,7 @@ def prepare(config, *, saved_split=None, progress: bool = True) -> Setup:
     """
     dataset = config.dataset.load(progress=progress)
     _check_labels(dataset)
+    dataset = _without_empty_classes(dataset)
     if saved_split is not None and Path(saved_split).is_file():
         split = Split.load(saved_split, dataset)
     else:

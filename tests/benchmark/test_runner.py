@@ -229,7 +229,7 @@ def test_every_preset_has_a_real_profile_with_the_hybrid(
     simulated = load_experiment(preset)
     assert "hybrid" not in simulated.methods and simulated.dataset.prefer_scheme is None
     real = load_experiment(preset, data=str(tmp_path))
-    assert real.dataset.prefer_scheme == scheme
+    assert real.dataset.prefer_scheme == scheme and real.run.threshold == "auto"
     assert not skipped & set(real.methods) and skipped <= set(simulated.methods)
     assert real.methods["hybrid"]["backbone"] == backbone
     cnn = real.methods[backbone]
@@ -255,6 +255,22 @@ def test_every_preset_has_a_real_profile_with_the_hybrid(
         assert quick.methods[backbone]["pretrain_params"]["n"] <= 1000
         shared = quick.methods[backbone]["pretrain_params"]
         assert quick.methods["hybrid"]["pretrain_params"] == shared
+
+
+def test_a_class_without_samples_is_left_out_of_the_comparison(tmp_path, capsys):
+    """A Galaxy Zoo catalogue with no merger left after the 95% purity cut, run by the
+    4-class preset: the run compares the three classes present (it used to end in an
+    internal error while scoring) and says which class it left out."""
+    import formats
+
+    root = formats.write_galaxy_zoo(tmp_path / "gz", n=60)
+    out = tmp_path / "out"
+    args = ["run", "night-sky-net", "--data", str(root), "--quick", "--out", str(out)]
+    assert main([*args, "--methods", "logreg", "--features", "pca"]) == 0
+    assert "no sample of class 'merger' in the data" in capsys.readouterr().err
+    record = ResultsStore(out).records()[0]
+    assert record["classes"] == ["edge-on", "face-on spiral", "elliptical"]
+    assert len(record["metrics"]["confusion"]) == 3
 
 
 def test_a_bad_preferred_scheme_is_one_line(tmp_path):
