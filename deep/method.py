@@ -241,6 +241,9 @@ class DeepMethod(Method):
         own_dir = self.work_dir is None
         work = Path(tempfile.mkdtemp(prefix="astrobench-")) if own_dir else Path(self.work_dir)
         work.mkdir(parents=True, exist_ok=True)
+        head_s = 0.0
+        if settings.head_epochs and self.pretrained_layers_:
+            head_s = self._fit_head(model, settings, augment, binary, x_train, y_train)
         try:
             self._train(
                 model,
@@ -256,6 +259,7 @@ class DeepMethod(Method):
         finally:
             if own_dir:
                 shutil.rmtree(work, ignore_errors=True)
+        self.fit_s_ += head_s
         self.model_ = model
         self.settings_ = settings
         self.params_ = hparams
@@ -311,14 +315,41 @@ class DeepMethod(Method):
         write_json(folder / "fit.json", fit)
         self.save(folder)  # method.json last: its presence marks a finished copy
 
-    def _train(self, model, settings, augment, work, binary, x_train, y_train, x_val, y_val):
-        """``model.fit`` with the data feeding and callbacks; sets the history attributes."""
-        from .data import ImageBatches
-        from .training import make_callbacks, read_history
+    def _fit_head(self, model, settings, augment, binary, x_train, y_train) -> float:
+        """Linear probing: ``head_epochs`` epochs of the layers not copied from the
+        pretrained model, the copied ones frozen; then every layer is trainable again and
+        the model is compiled afresh for fine-tuning. Returns the seconds it took."""
+        from ._keras import import_keras
+        from .training import make_optimizer
 
-        has_val = x_val is not None
-        history_csv = work / "history.csv"
-        train = ImageBatches(
+        keras = import_keras()
+
+        def compile_model():
+            loss, metric = _loss(keras, settings, binary, len(self.classes_))
+            model.compile(
+                optimizer=make_optimizer(settings),
+                loss=loss,
+                metrics=[metric],
+                jit_compile=settings.jit_compile,
+            )
+
+        t0 = time.perf_counter()
+        frozen = [model.get_layer(name) for name in self.pretrained_layers_]
+        for layer in frozen:
+            layer.trainable = False
+        compile_model()
+        train = self._batches(settings, augment, binary, x_train, y_train)
+        model.fit(train, epochs=settings.head_epochs, verbose=0, shuffle=False)
+        for layer in frozen:
+            layer.trainable = True
+        compile_model()
+        return time.perf_counter() - t0
+
+    def _batches(self, settings, augment, binary, x_train, y_train):
+        """The training batches: shuffled, augmented, class-balanced as the settings say."""
+        from .data import ImageBatches
+
+        return ImageBatches(
             x_train,
             y_train,
             batch_size=settings.batch_size,
@@ -332,6 +363,15 @@ class DeepMethod(Method):
             seed=self.seed,
             workers=settings.workers,
         )
+
+    def _train(self, model, settings, augment, work, binary, x_train, y_train, x_val, y_val):
+        """``model.fit`` with the data feeding and callbacks; sets the history attributes."""
+        from .data import ImageBatches
+        from .training import make_callbacks, read_history
+
+        has_val = x_val is not None
+        history_csv = work / "history.csv"
+        train = self._batches(settings, augment, binary, x_train, y_train)
         train.set_epoch(len(read_history(history_csv)))  # a resumed run continues the order
         val = (
             ImageBatches(

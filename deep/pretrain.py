@@ -115,7 +115,9 @@ def _pretrain_settings(settings):
     from .training import as_settings
 
     over = as_settings({k: v for k, v in settings.pretrain_params.items() if k in TRAIN_KEYS})
-    return dataclasses.replace(settings, **over, time_budget=0.0, pretrain="", pretrain_params={})
+    return dataclasses.replace(
+        settings, **over, time_budget=0.0, head_epochs=0, pretrain="", pretrain_params={}
+    )
 
 
 def _simulated(settings, input_shape, seed: int, progress: bool):
@@ -152,6 +154,8 @@ def _simulated(settings, input_shape, seed: int, progress: bool):
 def _key(name, hparams, input_shape, settings, seed, fingerprint, **extra) -> str:
     """Cache key of a pretrained model: everything that changes its weights."""
     own = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_IN_KEY}
+    if not own.get("head_epochs"):  # keys from before it existed stay the same
+        own.pop("head_epochs", None)
     blob = json.dumps(
         {
             "name": name,

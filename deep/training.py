@@ -86,6 +86,11 @@ class TrainSettings:
     mixup : float
         Mixup's ``alpha``: training images and their targets mixed in pairs with weights
         drawn from ``Beta(alpha, alpha)`` (Zhang et al. 2018; 0.2-0.4 usual); 0 = off.
+    head_epochs : int
+        With ``pretrain``: first train only the layers the pretrained model did not give
+        (the head) for this many epochs, the copied layers frozen, then everything
+        (linear probing, then fine-tuning: Kumar et al. 2022), so that the gradients of a
+        random head do not distort the pretrained features; 0 = off.
     tta : bool
         Test-time augmentation: average the predictions over the 8 D4 views.
     predict_batch_size : int
@@ -132,6 +137,7 @@ class TrainSettings:
     gce: float = 0.0
     ema: float = 0.0
     mixup: float = 0.0
+    head_epochs: int = 0
     tta: bool = False
     predict_batch_size: int = 512
     workers: int = 2
@@ -151,6 +157,12 @@ class TrainSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 msg = f"{where}: {key} must be a positive integer, got {value!r}"
                 raise ConfigError(msg)
+        if not isinstance(self.head_epochs, int) or isinstance(self.head_epochs, bool):
+            msg = f"{where}: head_epochs must be a non-negative integer, got {self.head_epochs!r}"
+            raise ConfigError(msg)
+        if self.head_epochs < 0:
+            msg = f"{where}: head_epochs must be a non-negative integer, got {self.head_epochs!r}"
+            raise ConfigError(msg)
         for key in ("learning_rate", "momentum", "step_gamma", "noise", "time_budget", "mixup"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

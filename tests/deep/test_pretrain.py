@@ -84,6 +84,41 @@ def test_a_fixed_pretraining_seed_is_shared_by_every_run_seed(blobs, tmp_path, m
     assert len(list((tmp_path / "cache" / "pretrained").iterdir())) == 2  # follows the run seed
 
 
+def test_head_epochs_train_the_head_alone_before_fine_tuning(blobs, tmp_path, monkeypatch):
+    """head_epochs: the copied layers stay frozen at the pretrained weights while the head
+    trains; then every layer is trainable again. The pretraining (its cache key) is the
+    same with or without it; a bad value is one line."""
+    import keras
+
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    x, y = blobs
+    params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": SIM}
+    plain = DeepMethod("simple-cnn", params, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+
+    def no_fine_tuning(self, model, *args):  # stop after the head's epochs
+        self.history_, self.best_epoch_, self.budget_limited_, self.fit_s_ = [], 0, False, 0.0
+
+    monkeypatch.setattr(DeepMethod, "_train", no_fine_tuning)
+    probed = DeepMethod("simple-cnn", {**params, "head_epochs": 2}, seed=0)
+    probed.fit(x[:40], y[:40], x[40:], y[40:])
+    cached = list((tmp_path / "cache" / "pretrained").glob("*.keras"))
+    assert len(cached) == 1  # one pretraining for both
+    source = keras.models.load_model(str(cached[0]))
+    for name in probed.pretrained_layers_:
+        for got, want in zip(probed.model_.get_layer(name).get_weights(),
+                             source.get_layer(name).get_weights()):  # fmt: skip
+            np.testing.assert_array_equal(got, want)
+    assert all(layer.trainable for layer in probed.model_.layers)
+    monkeypatch.undo()
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    head = DeepMethod("simple-cnn", {**params, "head_epochs": 2}, seed=0)
+    head.fit(x[:40], y[:40], x[40:], y[40:])
+    assert not np.allclose(head.predict_proba(x[40:]), plain.predict_proba(x[40:]))
+    assert head.summary()["pretrained_layers"] == plain.summary()["pretrained_layers"]
+    with pytest.raises(ConfigError, match="head_epochs must be a non-negative integer"):
+        DeepMethod("simple-cnn", {"head_epochs": -1}).settings()
+
+
 def test_pretraining_on_the_data_own_simulation_and_seed_is_refused(tmp_path, monkeypatch):
     from benchmark import datasets
 
