@@ -55,7 +55,7 @@ for _name, _module, _help, _example, _meta in [
         "sdss_sn",
         "SDSS-II SN hand-scanning stamps HDF5",
         ("sdss_sn", "sdss.h5"),
-        {"schemes": ("original", "visual", "binary")},
+        {"schemes": tuple(SCHEMES["sdss-sn"].schemes)},
     ),
     (
         "ztf-alerts",

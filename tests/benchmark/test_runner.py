@@ -214,7 +214,7 @@ def test_galaxy_zoo_real_profile_pretrains_and_adds_the_hybrid(tmp_path):
     "preset, backbone, pretrain, skipped, scheme",
     [
         ("galaxy10", "galaxy-cnn", {"n": 6000}, {"resnet50", "inceptionv3"}, None),
-        ("night-sky-net", "galaxy-cnn", {"mode": "gz4", "n": 6000}, set(), "gz4"),
+        ("night-sky-net", "galaxy-cnn", {"n": 6000}, set(), "gz4"),
         ("du-buisson-2015", "braai-vgg6", None, set(), "binary"),
     ],
 )
