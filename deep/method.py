@@ -242,9 +242,9 @@ class DeepMethod(Method):
         work = Path(tempfile.mkdtemp(prefix="astrobench-")) if own_dir else Path(self.work_dir)
         work.mkdir(parents=True, exist_ok=True)
         head_s = 0.0
-        if settings.head_epochs and self.pretrained_layers_:
-            head_s = self._fit_head(model, settings, augment, binary, x_train, y_train)
         try:
+            if settings.head_epochs and self.pretrained_layers_:
+                head_s = self._fit_head(model, settings, augment, binary, x_train, y_train)
             self._train(
                 model,
                 settings,
