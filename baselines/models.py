@@ -13,7 +13,10 @@ Estimators run single-threaded: the runner parallelises over runs.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from scipy.linalg import LinAlgWarning
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
@@ -97,7 +100,9 @@ class MinimumErrorClassifier(ClassifierMixin, BaseEstimator):
     scikit-learn 1.8 and later refuse such a class (its covariance is not full rank)
     whatever ``reg_param``; there the class covariances are estimated with Ledoit-Wolf
     shrinkage instead (``solver="eigen"``, ``shrinkage="auto"``), which ``shrunk_`` records.
-    Elsewhere it is ``QuadraticDiscriminantAnalysis(reg_param=reg_param, priors=priors)``.
+    Elsewhere it is ``QuadraticDiscriminantAnalysis(reg_param=reg_param, priors=priors)``
+    (older scikit-learn fits such a class in the subspace of its samples, without its
+    rank warning).
     """
 
     def __init__(self, reg_param=0.1, priors=None):
@@ -107,10 +112,14 @@ class MinimumErrorClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         qda = QuadraticDiscriminantAnalysis(reg_param=self.reg_param, priors=self.priors)
         self.shrunk_ = False
+        shrinkable = "solver" in qda.get_params()
         try:
-            qda.fit(X, y)
+            with warnings.catch_warnings():
+                if not shrinkable:  # older scikit-learn fits such a class in its own subspace
+                    warnings.simplefilter("ignore", LinAlgWarning)  # and says so each time
+                qda.fit(X, y)
         except np.linalg.LinAlgError:
-            if "solver" not in qda.get_params():  # older scikit-learn: a real failure
+            if not shrinkable:  # older scikit-learn: a real failure
                 raise
             shrunk = {"solver": "eigen", "shrinkage": "auto"}
             qda = QuadraticDiscriminantAnalysis(**shrunk, priors=self.priors).fit(X, y)
