@@ -144,7 +144,6 @@ class DeepMethod(Method):
         from ._keras import import_keras
         from .augment import Augment
         from .data import channel_stats
-        from .training import make_optimizer
 
         keras = import_keras()
         settings, hparams = self.settings()
@@ -224,13 +223,7 @@ class DeepMethod(Method):
                 raise ConfigError(msg)
             keras.utils.set_random_seed(self.seed)  # the same state, cached or not
         binary = n_classes == 2
-        loss, metric = _loss(keras, settings, binary, n_classes)
-        model.compile(
-            optimizer=make_optimizer(settings),
-            loss=loss,
-            metrics=[metric],
-            jit_compile=settings.jit_compile,
-        )
+        _compile(model, settings, binary, n_classes)
         augment = Augment.from_names(
             settings.augment,
             translate=settings.translate,
@@ -319,30 +312,16 @@ class DeepMethod(Method):
         """Linear probing: ``head_epochs`` epochs of the layers not copied from the
         pretrained model, the copied ones frozen; then every layer is trainable again and
         the model is compiled afresh for fine-tuning. Returns the seconds it took."""
-        from ._keras import import_keras
-        from .training import make_optimizer
-
-        keras = import_keras()
-
-        def compile_model():
-            loss, metric = _loss(keras, settings, binary, len(self.classes_))
-            model.compile(
-                optimizer=make_optimizer(settings),
-                loss=loss,
-                metrics=[metric],
-                jit_compile=settings.jit_compile,
-            )
-
         t0 = time.perf_counter()
         frozen = [model.get_layer(name) for name in self.pretrained_layers_]
         for layer in frozen:
             layer.trainable = False
-        compile_model()
+        _compile(model, settings, binary, len(self.classes_))
         train = self._batches(settings, augment, binary, x_train, y_train)
         model.fit(train, epochs=settings.head_epochs, verbose=0, shuffle=False)
         for layer in frozen:
             layer.trainable = True
-        compile_model()
+        _compile(model, settings, binary, len(self.classes_))
         return time.perf_counter() - t0
 
     def _batches(self, settings, augment, binary, x_train, y_train):
@@ -538,6 +517,20 @@ def _one_hot(settings, n_classes: int) -> int:
     or mixup (soft targets; Keras' sparse loss takes neither); 0 = integer labels."""
     soft = settings.label_smoothing or settings.mixup
     return int(n_classes) if soft and n_classes > 2 else 0
+
+
+def _compile(model, settings, binary: bool, n_classes: int) -> None:
+    """Compile ``model`` with a fresh optimiser, the settings' loss and its metric."""
+    from ._keras import import_keras
+    from .training import make_optimizer
+
+    loss, metric = _loss(import_keras(), settings, binary, n_classes)
+    model.compile(
+        optimizer=make_optimizer(settings),
+        loss=loss,
+        metrics=[metric],
+        jit_compile=settings.jit_compile,
+    )
 
 
 def _loss(keras, settings, binary: bool, n_classes: int):

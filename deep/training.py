@@ -157,11 +157,9 @@ class TrainSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 msg = f"{where}: {key} must be a positive integer, got {value!r}"
                 raise ConfigError(msg)
-        if not isinstance(self.head_epochs, int) or isinstance(self.head_epochs, bool):
-            msg = f"{where}: head_epochs must be a non-negative integer, got {self.head_epochs!r}"
-            raise ConfigError(msg)
-        if self.head_epochs < 0:
-            msg = f"{where}: head_epochs must be a non-negative integer, got {self.head_epochs!r}"
+        head = self.head_epochs
+        if isinstance(head, bool) or not isinstance(head, int) or head < 0:
+            msg = f"{where}: head_epochs must be a non-negative integer, got {head!r}"
             raise ConfigError(msg)
         for key in ("learning_rate", "momentum", "step_gamma", "noise", "time_budget", "mixup"):
             value = getattr(self, key)

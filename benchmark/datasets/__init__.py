@@ -55,7 +55,7 @@ for _name, _module, _help, _example, _meta in [
         "sdss_sn",
         "SDSS-II SN hand-scanning stamps HDF5",
         ("sdss_sn", "sdss.h5"),
-        {"schemes": tuple(SCHEMES["sdss-sn"].schemes)},
+        {"schemes": "benchmark.datasets.sdss_sn:SCHEMES"},
     ),
     (
         "ztf-alerts",
@@ -77,7 +77,7 @@ for _name, _module, _help, _example, _meta in [
         "galaxy_zoo",
         "Kaggle Galaxy Challenge JPEGs + vote CSV",
         ("galaxy_zoo", "kaggle"),
-        {"schemes": ("spiral-elliptical", "gz4", "votes")},
+        {"schemes": "benchmark.datasets.galaxy_zoo:SCHEMES"},
     ),
     (
         "image-folder",
@@ -240,8 +240,9 @@ def load(
                 defaults["nan_policy"] = "fill"
         preprocess = Preprocess.pop_from(params, **defaults)
         takes_scheme = "scheme" in inspect.signature(func).parameters
-        if preferred in LOADERS.spec(loader).get("schemes", ()):
-            scheme, preferred = preferred, None  # the loader labels in it
+        if preferred and LOADERS.spec(loader).get("schemes"):
+            if preferred in LOADERS.resolve(loader, "schemes"):
+                scheme, preferred = preferred, None  # the loader labels in it
         if takes_scheme and scheme is not None:
             params["scheme"] = scheme
         _check_params(loader, func, params)

@@ -20,6 +20,9 @@ from .arrays import HDF5Images
 from .preprocess import Preprocess
 from .taxonomy import SDSS_SN
 
+#: The label schemes ``load`` takes (``datasets.load``'s ``prefer_scheme`` reads them).
+SCHEMES = tuple(SDSS_SN.schemes)
+
 __all__ = ["load", "sniff"]
 
 
