@@ -142,7 +142,7 @@ def _data_parser(sub) -> None:
     sim.add_argument("--n", type=_positive_int, help="number of images")
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--layout", help="sim-sdss-sn: gri (default) or triplet")
-    sim.add_argument("--mode", help="sim-galaxy10: galaxy10 (default) or gz4")
+    sim.add_argument("--mode", help="sim-galaxy10: galaxy10 (default), gz4 or decals")
     sim.add_argument("--jobs", type=_jobs, default=1, help="parallel worker processes")
     _add_params(sim, "other simulator parameter (repeatable)")
     _add_output(sim, ".h5 file")

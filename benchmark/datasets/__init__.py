@@ -116,7 +116,7 @@ DATASETS.add(
 DATASETS.add(
     "sim-galaxy10",
     "benchmark.simulate.galaxies",
-    help="simulated Galaxy10-like galaxy cutouts, 10 classes (mode=gz4: 4 classes)",
+    help="simulated Galaxy10-like galaxy cutouts, 10 classes (mode=gz4: 4; mode=decals: DECaLS's)",
     simulated=True,
 )
 

@@ -8,8 +8,9 @@ and one registration line in :mod:`benchmark.datasets` (``DATASETS``):
     SDSS-II SN hand-scanning-like difference stamps, 10 classes (see
     :mod:`benchmark.simulate.stamps`).
 ``sim-galaxy10``
-    Galaxy10-like galaxy cutouts, 10 classes, or the 4 classes of seed 002
-    with ``mode="gz4"`` (see :mod:`benchmark.simulate.galaxies`).
+    Galaxy10-like galaxy cutouts, Galaxy10 SDSS's 10 classes, the 4 classes of
+    seed 002 with ``mode="gz4"`` or Galaxy10 DECaLS's 10 with ``mode="decals"``
+    (see :mod:`benchmark.simulate.galaxies`).
 
 Both are generated once per (generator version, parameters, seed), cached as a
 canonical HDF5 store and read lazily from there.

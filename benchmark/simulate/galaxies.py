@@ -11,7 +11,10 @@ on a sky background.  Class boundaries (axis ratio of smooth galaxies, pitch
 angle) overlap slightly, as volunteer labels do.
 
 ``mode="gz4"`` gives seed 002's classes: edge-on, face-on spiral, elliptical,
-and merger (two interacting galaxies with tidal tails).
+and merger (two interacting galaxies with tidal tails).  ``mode="decals"`` gives
+Galaxy10 DECaLS's classes (Walmsley et al. 2022): disturbed (a lopsided, clumpy disk
+with a faint tidal feature), merging, three smooth shapes, barred spiral, unbarred
+tight and loose spirals, edge-on with and without a bulge, in DECaLS's class shares.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..datasets.taxonomy import GALAXY10_SDSS, Taxonomy
+from ..datasets.taxonomy import GALAXY10_DECALS, GALAXY10_SDSS, Taxonomy
 from ..errors import ConfigError, UnknownNameError
 from ._classes import check_fractions, exact_counts
 from ._profiles import F, axis, moffat, sersic, standard_normal
@@ -31,6 +34,7 @@ __all__ = ["GZ4_CLASSES", "GalaxyConfig", "render_batch"]
 
 GZ4_CLASSES = ("edge-on", "face-on spiral", "elliptical", "merger")
 GALAXY10_CLASSES = GALAXY10_SDSS.classes("original")
+DECALS_CLASSES = GALAXY10_DECALS.classes("original")
 #: Generator version: bump it when the output changes, so cached simulations are remade.
 VERSION = 5
 BANDS = ("g", "r", "i")
@@ -39,9 +43,25 @@ N_KNOTS = 12
 #: Galaxy10 SDSS class counts (astroNN), floored at 2% so that every class can be split.
 _G10_COUNTS = np.array([3461, 6997, 6292, 394, 1534, 17, 589, 1121, 906, 519], float)
 _G10_FRACTIONS = np.maximum(_G10_COUNTS / _G10_COUNTS.sum(), 0.02)
+#: Galaxy10 DECaLS class counts (astroNN; 17,736 images, no class under 2%).
+_DECALS_COUNTS = np.array([1081, 1853, 2645, 2027, 334, 2043, 1829, 2628, 1423, 1873], float)
 DEFAULT_FRACTIONS = {
     "galaxy10": dict(zip(GALAXY10_CLASSES, _G10_FRACTIONS / _G10_FRACTIONS.sum())),
     "gz4": dict(zip(GZ4_CLASSES, (0.30, 0.35, 0.30, 0.05))),
+    "decals": dict(zip(DECALS_CLASSES, _DECALS_COUNTS / _DECALS_COUNTS.sum())),
+}
+#: Each mode's classes and taxonomy.
+_MODES = {
+    "galaxy10": (GALAXY10_CLASSES, GALAXY10_SDSS),
+    "gz4": (
+        GZ4_CLASSES,
+        Taxonomy(
+            "original",
+            GZ4_CLASSES,
+            {"spiral-elliptical": (["elliptical", "spiral"], [1, 1, 0, 1])},
+        ),
+    ),
+    "decals": (DECALS_CLASSES, GALAXY10_DECALS),
 }
 SKY = np.array([70.0, 100.0, 140.0], F)
 READ_NOISE = 5.0
@@ -55,7 +75,8 @@ class GalaxyConfig:
     ----------
     n : int
         Number of cutouts (default 21,785, the size of Galaxy10 SDSS).
-    mode : {"galaxy10", "gz4"}
+    mode : {"galaxy10", "gz4", "decals"}
+        Galaxy10 SDSS's classes, seed 002's four, or Galaxy10 DECaLS's.
     size : int
         Cutout size in pixels: 69 (SDSS-like, default) or larger (e.g. 256).
     fractions : mapping, optional
@@ -80,14 +101,14 @@ class GalaxyConfig:
             msg = f"n must be a positive number of images, got {self.n}"
             raise ConfigError(msg)
         if self.mode not in DEFAULT_FRACTIONS:
-            msg = f"unknown mode {self.mode!r}; valid: galaxy10, gz4"
+            msg = f"unknown mode {self.mode!r}; valid: {', '.join(DEFAULT_FRACTIONS)}"
             raise UnknownNameError(msg)
         if int(self.size) < 32:
             msg = f"size must be at least 32 pixels, got {self.size}"
             raise ConfigError(msg)
         object.__setattr__(self, "n", int(self.n))
         object.__setattr__(self, "size", int(self.size))
-        classes = GALAXY10_CLASSES if self.mode == "galaxy10" else GZ4_CLASSES
+        classes = _MODES[self.mode][0]
         object.__setattr__(self, "classes", tuple(classes))
         fractions = check_fractions(self.fractions or DEFAULT_FRACTIONS[self.mode], classes)
         object.__setattr__(self, "fractions", fractions)
@@ -120,11 +141,7 @@ CONFIG_CLASS = GalaxyConfig
 
 
 def taxonomy(config: GalaxyConfig) -> Taxonomy:
-    if config.mode == "galaxy10":
-        return GALAXY10_SDSS
-    return Taxonomy(
-        "original", GZ4_CLASSES, {"spiral-elliptical": (["elliptical", "spiral"], [1, 1, 0, 1])}
-    )
+    return _MODES[config.mode][1]
 
 
 #: Mean of the colour continuum (0 blue .. 1 red) for smooth and for disk galaxies, and its
@@ -192,6 +209,11 @@ class _Params:
         self.smooth = np.zeros(b, bool)  # pure spheroid
         self.q_smooth = np.ones(b, F)
         self.merger = np.zeros(b, bool)
+        # disturbed disks: a lopsided (m = 1) distortion towards ``lop_angle`` and a faint
+        # one-sided tidal feature holding ``tail`` of the light
+        self.lopsided = np.zeros(b, F)
+        self.lop_angle = np.zeros(b, F)
+        self.tail = np.zeros(b, F)
         self.x0 = (size - 1) / 2 + rng.uniform(-1, 1, b).astype(F)
         self.y0 = (size - 1) / 2 + rng.uniform(-1, 1, b).astype(F)
 
@@ -203,7 +225,7 @@ def _assign(p: _Params, rng, labels, classes):
         k = len(idx)
         if not k:
             continue
-        if name.startswith("Smooth") or name == "elliptical":
+        if "Smooth" in name or name == "elliptical":
             p.smooth[idx] = True
             p.n_bulge[idx] = rng.uniform(1.0, 4.0, k)
             p.re_bulge[idx] = p.re_disk[idx] * F(0.8)  # the same size population
@@ -211,6 +233,9 @@ def _assign(p: _Params, rng, labels, classes):
                 "Smooth, Completely round": (0.82, 1.0),
                 "Smooth, in-between round": (0.48, 0.88),
                 "Smooth, Cigar shaped": (0.18, 0.52),
+                "Round Smooth": (0.82, 1.0),
+                "In-between Round Smooth": (0.48, 0.88),
+                "Cigar Shaped Smooth": (0.18, 0.52),
                 "elliptical": (0.3, 1.0),
             }[name]
             p.q_smooth[idx] = rng.uniform(*q_range, k)
@@ -220,13 +245,24 @@ def _assign(p: _Params, rng, labels, classes):
             p.q_bulge[idx] = rng.uniform(0.7, 1.0, k)
             if name == "Disk, Edge-on, Boxy Bulge":
                 p.box[idx] = rng.uniform(3.0, 5.0, k)
-            elif name == "Disk, Edge-on, No Bulge":
+            elif name in ("Disk, Edge-on, No Bulge", "Edge-on without Bulge"):
                 p.bt[idx] = rng.uniform(0.0, 0.03, k)
             elif name == "edge-on":
                 p.bt[idx] = rng.uniform(0.0, 0.4, k)
             p.dust[idx] = np.where(rng.uniform(size=k) < 0.5, rng.uniform(0.3, 0.7, k), 0)
-        elif name == "merger":
+        elif name in ("merger", "Merging"):
             p.merger[idx] = True
+        elif name == "Disturbed":  # one galaxy, lopsided and clumpy, with a tidal feature
+            p.incl[idx] = deg(rng.uniform(0, 70, k))
+            p.bt[idx] = rng.uniform(0.0, 0.25, k)
+            p.q_bulge[idx] = rng.uniform(0.7, 1.0, k)
+            p.lopsided[idx] = rng.uniform(0.6, 1.0, k)
+            p.lop_angle[idx] = rng.uniform(0, 2 * np.pi, k)
+            p.clumps[idx] = rng.uniform(0.15, 0.35, k)
+            p.tail[idx] = rng.uniform(0.1, 0.25, k)
+            # weak, irregular arms in some
+            p.arms[idx] = np.where(rng.uniform(size=k) < 0.4, rng.uniform(0.2, 0.5, k), 0)
+            p.pitch[idx] = deg(rng.uniform(15, 40, k))
         else:  # face-on disks, with or without spiral arms
             p.incl[idx] = deg(rng.uniform(0, 55, k))
             p.bt[idx] = rng.uniform(0.1, 0.6, k)
@@ -236,6 +272,9 @@ def _assign(p: _Params, rng, labels, classes):
                 "Disk, Face-on, Medium Spiral": (13, 24),
                 "Disk, Face-on, Loose Spiral": (23, 38),
                 "face-on spiral": (7, 38),
+                "Barred Spiral": (7, 38),
+                "Unbarred Tight Spiral": (7, 17),
+                "Unbarred Loose Spiral": (16, 38),
             }.get(name)
             if pitch is not None:
                 p.arms[idx] = rng.uniform(0.4, 0.9, k)
@@ -251,6 +290,10 @@ def _assign(p: _Params, rng, labels, classes):
             # strong bars in ~30% of disks (Masters et al. 2011, MNRAS 411, 2026), holding
             # 5-20% of the light (Gadotti 2009, MNRAS 393, 1531: bar/T ~ 0.1)
             p.bar[idx] = np.where(rng.uniform(size=k) < 0.3, rng.uniform(0.05, 0.2, k), 0)
+            if name == "Barred Spiral":  # DECaLS's barred class: a clear bar in every one
+                p.bar[idx] = rng.uniform(0.08, 0.25, k)
+            elif name.startswith("Unbarred"):
+                p.bar[idx] = 0
     p.re_bulge = np.where(p.smooth, p.re_bulge, p.re_disk * rng.uniform(0.15, 0.35, len(labels)))
     mean = np.where(p.smooth, _COLOUR_MEAN[0], _COLOUR_MEAN[1]).astype(F)
     p.red[:] = np.clip(rng.normal(mean, _COLOUR_SCATTER), 0.0, 1.0)
@@ -282,6 +325,12 @@ def _disk(p: _Params, idx, size, rng):
         wave = F(0.5) * (F(1.0) + np.cos(p.m_arms[idx, None, None] * (phi - wind)))
         ramp = F(1.0) - np.exp(-r_plane / (F(1.5) * h))  # arms grow out of the bulge region
         disk *= F(1.0) + arms[:, None, None] * (F(3.0) * wave**2 - F(1.0)) * ramp
+        np.maximum(disk, 0, out=disk)
+    lop = p.lopsided[idx]
+    if (lop > 0).any():  # m = 1: one side of the disk brighter and more extended
+        phi = np.arctan2(minor / np.maximum(cosi, F(0.2)), major)
+        ramp = F(1.0) - np.exp(-r_proj / h)
+        disk *= F(1.0) + lop[:, None, None] * np.cos(phi - p.lop_angle[idx, None, None]) * ramp
         np.maximum(disk, 0, out=disk)
     disk = _normalise(disk)
     shares = p.bar[idx] + p.ring[idx] + p.lens[idx] + p.clumps[idx]
@@ -464,6 +513,17 @@ def render_batch(labels: np.ndarray, cfg: GalaxyConfig, rng: np.random.Generator
     merge = np.flatnonzero(p.merger)
     if len(merge):
         images[merge] = _mergers(p, merge, rng, s)
+    tails = np.flatnonzero(p.tail > 0)
+    if len(tails):  # the disturbed galaxies' one-sided tidal feature, bluish like the disk
+        sep = F(1.5) * p.re_disk[tails]
+        tail = _tail(p.x0[tails], p.y0[tails], p.lop_angle[tails], sep, rng, s)
+        flux = p.flux[tails] * p.tail[tails]
+        images[tails] *= (F(1.0) - p.tail[tails])[:, None, None, None]
+        images[tails] += (
+            tail[:, None]
+            * flux[:, None, None, None]
+            * np.array([0.9, 1.0, 1.0], F)[None, :, None, None]
+        )
     # field stars and small galaxies
     n_nb = rng.integers(0, cfg.max_neighbours + 1, b)
     for j in range(cfg.max_neighbours):
@@ -512,6 +572,8 @@ def render_batch(labels: np.ndarray, cfg: GalaxyConfig, rng: np.random.Generator
         "lens": p.lens,
         "knots": p.clumps,
         "merger": p.merger,
+        "lopsided": p.lopsided,
+        "tail": p.tail,
         "n_neighbours": n_nb,
         "fwhm_r": fwhm[:, 1],
         "distance": p.distance,

@@ -48,6 +48,47 @@ def test_gz4_mode_and_mergers_have_two_nuclei():
     assert ds.relabel("spiral-elliptical").counts()["elliptical"] == 20
 
 
+def test_decals_mode_classes_and_structure():
+    from benchmark.datasets.taxonomy import GALAXY10_DECALS
+
+    ds = simulate(
+        "sim-galaxy10", n=200, mode="decals", seed=4, max_neighbours=0, noise=False, progress=False
+    )
+    assert ds.classes == GALAXY10_DECALS.classes("original")
+    counts = ds.counts()
+    assert sum(counts.values()) == 200 and counts["Round Smooth"] > counts["Cigar Shaped Smooth"]
+    meta, labels = ds.meta, ds.labels
+    name = np.asarray(ds.classes)[labels]
+    assert (meta["bar"][name == "Barred Spiral"] >= 0.08).all()
+    assert (meta["bar"][np.char.startswith(name, "Unbarred")] == 0).all()
+    tight = meta["pitch_deg"][name == "Unbarred Tight Spiral"]
+    loose = meta["pitch_deg"][name == "Unbarred Loose Spiral"]
+    assert tight.max() < loose.min() + 1.5
+    assert (meta["bulge_to_total"][name == "Edge-on without Bulge"] < 0.03).all()
+    assert (meta["bulge_to_total"][name == "Edge-on with Bulge"] >= 0.15).all()
+    assert meta["merger"][name == "Merging"].all() and not meta["merger"][name != "Merging"].any()
+    disturbed = name == "Disturbed"
+    assert (meta["lopsided"][disturbed] > 0).all() and (meta["tail"][disturbed] > 0).all()
+    assert (meta["lopsided"][~disturbed] == 0).all()
+    # disturbed galaxies are lopsided: their light is far from symmetric under a half turn,
+    # unlike the smooth ones (asymmetry about the brightest pixel, noise-free r band)
+    r = np.asarray(ds.images)[..., 1]
+
+    def asymmetry(img):
+        y, x = np.unravel_index(np.argmax(img), img.shape)
+        h = min(y, x, img.shape[0] - 1 - y, img.shape[1] - 1 - x)
+        cut = img[y - h : y + h + 1, x - h : x + h + 1]
+        return np.abs(cut - cut[::-1, ::-1]).sum() / np.abs(cut).sum()
+
+    smooth = np.char.find(name, "Smooth") >= 0
+    a_dist = np.median([asymmetry(i) for i in r[disturbed]])
+    a_smooth = np.median([asymmetry(i) for i in r[smooth]])
+    assert a_dist > 2 * a_smooth
+    coarse = ds.relabel("coarse")
+    assert coarse.classes == ("Disturbed/Merging", "Smooth", "Disk")
+    assert coarse.counts()["Disturbed/Merging"] == counts["Disturbed"] + counts["Merging"]
+
+
 def test_galaxy_light_is_psf_convolved_and_flux_conserved():
     ds = simulate("sim-galaxy10", n=20, seed=3, max_neighbours=0, noise=False, progress=False)
     total = np.asarray(ds.images).sum(axis=(1, 2, 3))
@@ -63,7 +104,7 @@ def test_deterministic():
 
 
 def test_bad_parameters():
-    with pytest.raises(UnknownNameError, match="valid: galaxy10, gz4"):
+    with pytest.raises(UnknownNameError, match="valid: galaxy10, gz4, decals"):
         simulate("sim-galaxy10", mode="hubble", progress=False)
     with pytest.raises(UnknownNameError, match="unknown class 'Irregular'"):
         simulate("sim-galaxy10", mode="gz4", fractions={"Irregular": 1.0}, progress=False)
