@@ -292,6 +292,8 @@ def execute(job: Job) -> Outcome:
         # a CNN trained for one run (galaxy-cnn seed 0) is kept for another that trains the
         # same one (a hybrid's backbone, an ensemble's first member)
         method.share_dir = job.share_dir
+    if run.feature == IMAGES:  # a CNN's pretraining may follow the data's classes
+        method.class_names = tuple(d.classes)
     t0 = time.perf_counter()
     method.fit(d.x_train, d.y_train, d.x_val, d.y_val)
     fit_s = time.perf_counter() - t0

@@ -60,6 +60,7 @@ def _member(name, params, seed, owner: Method, work=None):
         progress=owner.progress,
     )
     member.share_dir = getattr(owner, "share_dir", None)  # the experiment's shared fits
+    member.class_names = getattr(owner, "class_names", None)  # for pretraining mode "auto"
     return member
 
 

@@ -89,9 +89,15 @@ class DeepMethod(Method):
         treatment and data, and a later fit with the same key (the same CNN as a hybrid's
         backbone or an ensemble's first member, in the same experiment) loads it instead
         of training it again. ``fit_shared_`` says whether a fit was loaded so.
+    class_names : tuple of str or None
+        Set by the runner to the data's class names (label order), for
+        ``pretrain_params``' ``mode = "auto"`` (:func:`deep.pretrain.resolve`).
     """
 
     share_dir = None
+    #: The data's class names, in label order, set by the runner: ``pretrain_params``'
+    #: ``mode = "auto"`` picks the simulated classes that match them.
+    class_names = None
 
     kind = "deep"
     input = "images"
@@ -147,6 +153,10 @@ class DeepMethod(Method):
 
         keras = import_keras()
         settings, hparams = self.settings()
+        if settings.pretrain and settings.pretrain != "self":
+            from .pretrain import resolve
+
+            settings = resolve(settings, self.class_names, where=self.name)
         shape = _check_images(x_train, f"{self.name}.fit")
         y_train = np.asarray(y_train, dtype=np.int64)
         if len(y_train) != shape[0]:

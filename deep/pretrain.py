@@ -15,6 +15,12 @@ every layer's weights but the input normalisation and the classification head in
 model it trains on the real training part.  The simulated set is split 85/15 for early
 stopping; no real image, least of all a test image, is seen while pretraining.
 
+``mode = "auto"`` (``sim-galaxy10`` only) pretrains on the simulated classes that match
+the data's class names (:func:`benchmark.simulate.galaxies.mode_for`: Galaxy10 DECaLS's
+for a DECaLS file, seed 002's four for a Galaxy Zoo 4-class set, Galaxy10 SDSS's
+otherwise); the runner gives the CNN its data's class names (``DeepMethod.class_names``),
+and the mode chosen is recorded in the run's ``pretrain_params``.
+
 The pretrained model is cached in ``$ASTROBENCH_CACHE/pretrained/``, keyed by the
 architecture, its hyperparameters, the stamp shape, the pretraining's settings, the
 simulation's content fingerprint and the seed, so every run that asks for the same
@@ -33,7 +39,7 @@ import numpy as np
 
 from benchmark.errors import ConfigError, UnknownNameError
 
-__all__ = ["RUN_KEYS", "check", "pretrained_model", "transfer"]
+__all__ = ["RUN_KEYS", "check", "pretrained_model", "resolve", "transfer"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +99,11 @@ def check(settings, where: str) -> None:
     from benchmark.datasets.preprocess import Preprocess
 
     params = dict(settings.pretrain_params)
+    if params.get("mode") == AUTO:
+        if settings.pretrain != "sim-galaxy10":
+            msg = f"{where}: pretrain_params mode = 'auto' is for sim-galaxy10 only"
+            raise ConfigError(msg)
+        params["mode"] = "galaxy10"  # checked as the default it falls back on
     _pretrain_settings(settings).validate("", where=f"{where}: pretrain_params")
     if "resize" in params:
         msg = (
@@ -106,6 +117,28 @@ def check(settings, where: str) -> None:
     except (ConfigError, UnknownNameError) as exc:
         raise type(exc)(f"{where}: pretrain_params: {exc}") from None
     simulate._split_params(settings.pretrain, sim)  # unknown keys are errors naming them
+
+
+#: ``pretrain_params`` mode that follows the data's classes.
+AUTO = "auto"
+
+
+def resolve(settings, class_names=None, where: str = "pretrain"):
+    """``settings`` with ``pretrain_params``' ``mode = "auto"`` replaced by the simulated
+    mode that matches ``class_names`` (unchanged without it)."""
+    params = settings.pretrain_params or {}
+    if params.get("mode") != AUTO:
+        return settings
+    from benchmark.simulate.galaxies import mode_for
+
+    mode = mode_for(class_names)
+    log.info(
+        "%s: pretraining on the simulated %s classes (mode = 'auto', the data's classes: %s)",
+        where,
+        mode,
+        ", ".join(map(str, class_names)) if class_names else "not given",
+    )
+    return dataclasses.replace(settings, pretrain_params={**params, "mode": mode})
 
 
 def _pretrain_settings(settings):

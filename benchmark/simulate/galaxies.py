@@ -30,7 +30,7 @@ from ..errors import ConfigError, UnknownNameError
 from ._classes import check_fractions, exact_counts
 from ._profiles import F, axis, moffat, sersic, standard_normal
 
-__all__ = ["GZ4_CLASSES", "GalaxyConfig", "render_batch"]
+__all__ = ["GZ4_CLASSES", "GalaxyConfig", "mode_for", "render_batch"]
 
 GZ4_CLASSES = ("edge-on", "face-on spiral", "elliptical", "merger")
 GALAXY10_CLASSES = GALAXY10_SDSS.classes("original")
@@ -138,6 +138,24 @@ class GalaxyConfig:
 
 #: The parameter class of this simulation (``datasets.load(name, **params)``).
 CONFIG_CLASS = GalaxyConfig
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def mode_for(class_names) -> str:
+    """The mode whose classes (in any of its label schemes) share most names with
+    ``class_names``: ``decals`` for Galaxy10 DECaLS data, ``gz4`` for seed 002's four
+    classes; ``galaxy10`` (the default) when none shares more, or for unknown names."""
+    wanted = {_norm(c) for c in class_names or ()}
+    best, best_score = "galaxy10", 0
+    for mode, (_, tax) in _MODES.items():
+        names = {_norm(c) for scheme in tax.schemes for c in tax.classes(scheme)}
+        score = len(wanted & names)
+        if score > best_score:
+            best, best_score = mode, score
+    return best
 
 
 def taxonomy(config: GalaxyConfig) -> Taxonomy:

@@ -61,6 +61,11 @@ def test_single_band_data_pretrains_on_the_mean_of_the_bands(blobs, tmp_path, mo
         ),
         ({"pretrain": "sim-galaxy10", "pretrain_params": {"resize": 32}}, "cannot set resize"),
         (
+            {"pretrain": "sim-sdss-sn", "pretrain_params": {"mode": "auto"}},
+            "mode = 'auto' is for sim-galaxy10 only",
+        ),
+        ({"pretrain": "sim-galaxy10", "pretrain_params": {"mode": "hubble"}}, "unknown mode"),
+        (
             {"pretrain": "sim-galaxy10", "pretrain_params": {"learning_rate": -1}},
             "pretrain_params: learning_rate must be a non-negative number",
         ),
@@ -198,9 +203,10 @@ def test_the_simulated_set_takes_the_shared_preprocessing(tmp_path, monkeypatch)
 
 
 def test_the_galaxy10_real_profile_runs_ten_classes_end_to_end(tmp_path, monkeypatch):
-    """``run galaxy10 --data FILE --quick`` on an astroNN Galaxy10 file: the CNN pretrained
-    on the 10 simulated classes, fine-tuned on the 10 real ones, and its hybrid (sharing its
-    fit) each give a 10-class record; the pretraining is cached once for both."""
+    """``run galaxy10 --data FILE --quick`` on an astroNN Galaxy10 DECaLS file: the CNN
+    pretrained on the 10 simulated DECaLS classes (``mode = "auto"``), fine-tuned on the 10
+    real ones, and its hybrid (sharing its fit) each give a 10-class record; the
+    pretraining is cached once for both."""
     import json
 
     import formats
@@ -208,9 +214,10 @@ def test_the_galaxy10_real_profile_runs_ten_classes_end_to_end(tmp_path, monkeyp
     from benchmark.cli import main
 
     monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
-    h5 = formats.write_galaxy10(tmp_path / "Galaxy10.h5", n=120)
+    h5 = formats.write_galaxy10(tmp_path / "Galaxy10_DECals.h5", n=120, decals=True)
     out = tmp_path / "out"
-    args = ["-q", "run", "galaxy10", "--data", str(h5), "--quick", "--out", str(out)]
+    args = ["-q", "run", "galaxy10", "--data", str(h5), "-p", "variant=decals", "--quick"]
+    args += ["--out", str(out)]
     assert main([*args, "--methods", "galaxy-cnn", "hybrid", "--features", "handcrafted"]) == 0
     assert len(list((tmp_path / "cache" / "pretrained").glob("galaxy-cnn-sim-galaxy10-*"))) == 1
     records = {
@@ -220,6 +227,37 @@ def test_the_galaxy10_real_profile_runs_ten_classes_end_to_end(tmp_path, monkeyp
     assert set(records) == {"galaxy-cnn", "hybrid"}
     cnn, hybrid = records["galaxy-cnn"], records["hybrid"]
     assert len(cnn["classes"]) == 10 and cnn["metrics"]["confusion"] and cnn["threshold"] is None
-    assert "block1_conv" in cnn["pretrained_layers"] and cnn["method_params"]["pretrain_params"]
+    assert "block1_conv" in cnn["pretrained_layers"]
+    assert cnn["classes"][0] == "Disturbed"
+    assert cnn["method_params"]["pretrain_params"]["mode"] == "decals"
     assert hybrid["method_params"]["backbone"] == "galaxy-cnn"
     assert len(hybrid["metrics"]["confusion"]) == 10
+
+
+def test_mode_auto_pretrains_on_the_simulated_classes_of_the_data(blobs, tmp_path, monkeypatch):
+    from benchmark.datasets.taxonomy import GALAXY10_DECALS, GALAXY10_SDSS
+    from benchmark.simulate.galaxies import mode_for
+
+    assert mode_for(GALAXY10_DECALS.classes("original")) == "decals"
+    assert mode_for(GALAXY10_DECALS.classes("coarse")) == "decals"
+    assert mode_for(GALAXY10_SDSS.classes("original")) == "galaxy10"
+    assert mode_for(GALAXY10_SDSS.classes("coarse")) == "galaxy10"
+    assert mode_for(["edge-on", "face-on spiral", "elliptical", "merger"]) == "gz4"
+    assert mode_for(["spirals", "non_spirals"]) == mode_for(None) == "galaxy10"
+
+    monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
+    x, y = blobs
+    sim = {**SIM, "mode": "auto", "n": 200}
+    params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": sim}
+    method = DeepMethod("simple-cnn", params, seed=0)
+    method.class_names = ("Merging", "Barred Spiral")
+    method.fit(x[:40], y[:40], x[40:], y[40:])
+    assert method.summary()["method_params"]["pretrain_params"]["mode"] == "decals"
+    import keras
+
+    (cached,) = (tmp_path / "cache" / "pretrained").glob("simple-cnn-sim-galaxy10-*.keras")
+    source = keras.models.load_model(str(cached))
+    assert source.get_layer("output").output.shape[-1] == 10  # DECaLS's 10 classes
+    # without class names it falls back on Galaxy10 SDSS's classes
+    plain = DeepMethod("simple-cnn", params, seed=0).fit(x[:40], y[:40], x[40:], y[40:])
+    assert plain.summary()["method_params"]["pretrain_params"]["mode"] == "galaxy10"
