@@ -95,8 +95,6 @@ class DeepMethod(Method):
     """
 
     share_dir = None
-    #: The data's class names, in label order, set by the runner: ``pretrain_params``'
-    #: ``mode = "auto"`` picks the simulated classes that match them.
     class_names = None
 
     kind = "deep"

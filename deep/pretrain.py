@@ -69,6 +69,9 @@ TRAIN_KEYS = (
 #: ``pretrain_params`` keys read here; the rest are the simulation's own parameters.
 RUN_KEYS = ("scheme", "seed", *TRAIN_KEYS)
 
+#: ``pretrain_params`` mode (``sim-galaxy10``) that follows the data's classes.
+AUTO = "auto"
+
 #: Layers never copied: the model's own input normalisation and its classification head.
 SKIPPED = ("normalize", "output")
 
@@ -117,10 +120,6 @@ def check(settings, where: str) -> None:
     except (ConfigError, UnknownNameError) as exc:
         raise type(exc)(f"{where}: pretrain_params: {exc}") from None
     simulate._split_params(settings.pretrain, sim)  # unknown keys are errors naming them
-
-
-#: ``pretrain_params`` mode that follows the data's classes.
-AUTO = "auto"
 
 
 def resolve(settings, class_names=None, where: str = "pretrain"):
