@@ -50,18 +50,13 @@ DEFAULT_FRACTIONS = {
     "gz4": dict(zip(GZ4_CLASSES, (0.30, 0.35, 0.30, 0.05))),
     "decals": dict(zip(DECALS_CLASSES, _DECALS_COUNTS / _DECALS_COUNTS.sum())),
 }
-#: Each mode's classes and taxonomy.
+#: Each mode's taxonomy (its classes are the ``original`` scheme's).
 _MODES = {
-    "galaxy10": (GALAXY10_CLASSES, GALAXY10_SDSS),
-    "gz4": (
-        GZ4_CLASSES,
-        Taxonomy(
-            "original",
-            GZ4_CLASSES,
-            {"spiral-elliptical": (["elliptical", "spiral"], [1, 1, 0, 1])},
-        ),
+    "galaxy10": GALAXY10_SDSS,
+    "gz4": Taxonomy(
+        "original", GZ4_CLASSES, {"spiral-elliptical": (["elliptical", "spiral"], [1, 1, 0, 1])}
     ),
-    "decals": (DECALS_CLASSES, GALAXY10_DECALS),
+    "decals": GALAXY10_DECALS,
 }
 SKY = np.array([70.0, 100.0, 140.0], F)
 READ_NOISE = 5.0
@@ -100,15 +95,15 @@ class GalaxyConfig:
         if int(self.n) <= 0:
             msg = f"n must be a positive number of images, got {self.n}"
             raise ConfigError(msg)
-        if self.mode not in DEFAULT_FRACTIONS:
-            msg = f"unknown mode {self.mode!r}; valid: {', '.join(DEFAULT_FRACTIONS)}"
+        if self.mode not in _MODES:
+            msg = f"unknown mode {self.mode!r}; valid: {', '.join(_MODES)}"
             raise UnknownNameError(msg)
         if int(self.size) < 32:
             msg = f"size must be at least 32 pixels, got {self.size}"
             raise ConfigError(msg)
         object.__setattr__(self, "n", int(self.n))
         object.__setattr__(self, "size", int(self.size))
-        classes = _MODES[self.mode][0]
+        classes = _MODES[self.mode].classes("original")
         object.__setattr__(self, "classes", tuple(classes))
         fractions = check_fractions(self.fractions or DEFAULT_FRACTIONS[self.mode], classes)
         object.__setattr__(self, "fractions", fractions)
@@ -150,7 +145,7 @@ def mode_for(class_names) -> str:
     classes; ``galaxy10`` (the default) when none shares more, or for unknown names."""
     wanted = {_norm(c) for c in class_names or ()}
     best, best_score = "galaxy10", 0
-    for mode, (_, tax) in _MODES.items():
+    for mode, tax in _MODES.items():
         names = {_norm(c) for scheme in tax.schemes for c in tax.classes(scheme)}
         score = len(wanted & names)
         if score > best_score:
@@ -159,7 +154,7 @@ def mode_for(class_names) -> str:
 
 
 def taxonomy(config: GalaxyConfig) -> Taxonomy:
-    return _MODES[config.mode][1]
+    return _MODES[config.mode]
 
 
 #: Mean of the colour continuum (0 blue .. 1 red) for smooth and for disk galaxies, and its
