@@ -232,7 +232,7 @@ def score(proba, val_score, y_val, y_test, classes, settings, seed) -> dict:
         ci = bootstrap_ci(
             y_test,
             proba[:, 1] if binary else proba,
-            BINARY_HEADLINE if binary else MULTICLASS_HEADLINE,
+            (*BINARY_HEADLINE, "balanced_accuracy") if binary else MULTICLASS_HEADLINE,
             threshold=threshold,
             classes=None if binary else classes,
             n_boot=settings.n_bootstrap,

@@ -222,3 +222,25 @@ def test_far_apart_recalls_get_a_note_on_operating_points():
     # recalls close together: no note
     close = comparison_table([_record("pca", "logreg", "classical", y, good)] * 2)
     assert not [n for n in table_notes(close) if n.startswith("recall ranges")]
+
+
+def test_an_imbalanced_binary_test_set_gets_balanced_accuracy():
+    from benchmark.tables import table_notes
+
+    rng = np.random.default_rng(4)
+    y = (np.arange(500) % 5 == 0).astype(int)  # 20% positives
+    score = np.clip(0.5 + 0.3 * (2 * y - 1) + rng.normal(0, 0.2, 500), 0, 1)
+    majority = _record("pca", "rf", "classical", y, np.zeros(500))  # always the majority
+    table = comparison_table([_record("pca", "logreg", "classical", y, score), majority])
+    rows = table.set_index("method")
+    assert rows.loc["rf", "accuracy"] == pytest.approx(0.8)
+    assert rows.loc["rf", "balanced_accuracy"] == pytest.approx(0.5)
+    assert rows.loc["logreg", "balanced_accuracy"] > 0.8
+    text = render_text(table)
+    assert "Bal. acc." in text
+    note = next(n for n in table_notes(table) if n.startswith("Bal. acc."))
+    assert "(20.0% positive)" in note and "scores 80.0%" in note
+    # equal classes: no such column or note
+    y2 = np.arange(500) % 2
+    even = comparison_table([_record("pca", "logreg", "classical", y2, y2 * 0.8 + 0.1)])
+    assert "balanced_accuracy" not in even and "Bal. acc." not in render_text(even)
