@@ -293,9 +293,10 @@ def table_notes(table: pd.DataFrame, analysis=None) -> list[str]:
     if "tp" in table and "balanced_accuracy" in table and len(ours):
         prevalence = float(ours["prevalence"].iloc[0])
         majority = max(prevalence, 1 - prevalence)
+        positive = (table.attrs.get("classes") or ["", "positive"])[1]
         notes.append(
             f"Bal. acc.: the mean of the two classes' recalls, shown as the test set is "
-            f"imbalanced ({prevalence:.1%} positive): there accuracy rewards the majority "
+            f"imbalanced ({prevalence:.1%} {positive}): there accuracy rewards the majority "
             f"class (predicting it for every image scores {majority:.1%})"
         )
     spread = _recall_spread(ours) if "tp" in table and "recall" in ours else None

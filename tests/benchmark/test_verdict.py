@@ -239,7 +239,16 @@ def test_an_imbalanced_binary_test_set_gets_balanced_accuracy():
     text = render_text(table)
     assert "Bal. acc." in text
     note = next(n for n in table_notes(table) if n.startswith("Bal. acc."))
-    assert "(20.0% positive)" in note and "scores 80.0%" in note
+    assert "(20.0% real)" in note and "scores 80.0%" in note  # its positive class named
+    # every binary run's record carries the column's bootstrap interval
+    from types import SimpleNamespace
+
+    from benchmark.runs import score as score_run
+
+    settings = SimpleNamespace(threshold="fixed", target_recall=0.95, n_bootstrap=100)
+    scored = score_run(_proba(score), score, y, y, ["bogus", "real"], settings, 0)
+    lo, hi = scored["ci"]["balanced_accuracy"]
+    assert lo < scored["metrics"]["balanced_accuracy"] < hi
     # equal classes: no such column or note
     y2 = np.arange(500) % 2
     even = comparison_table([_record("pca", "logreg", "classical", y2, y2 * 0.8 + 0.1)])
