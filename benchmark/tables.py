@@ -71,8 +71,10 @@ def _prevalence(runs: list[dict], binary: bool) -> float:
 def _imbalanced(records: list[dict]) -> bool:
     """A binary test part whose rarer class is under AUTO_MINORITY of it."""
     m = records[0]["metrics"]
-    n = m["tp"] + m["fn"] + m["fp"] + m["tn"]
-    return n > 0 and min(m["tp"] + m["fn"], m["fp"] + m["tn"]) / n < AUTO_MINORITY
+    if not any(m[k] for k in ("tp", "fn", "fp", "tn")):  # no test samples: nothing to say
+        return False
+    positive = _prevalence(records, binary=True)
+    return min(positive, 1 - positive) < AUTO_MINORITY
 
 
 def _our_row(feature, method, runs, binary, headline, data, analysis) -> dict:
