@@ -82,7 +82,7 @@ for _name, _module, _help, _example, _meta in [
     (
         "image-folder",
         "image_folder",
-        "class-per-subfolder JPEG/PNG/FITS",
+        "class-per-subfolder JPEG/PNG/TIFF/FITS",
         ("image_folder", "images"),
         {},
     ),

@@ -205,12 +205,13 @@ def build(
     )
 
 
-def _same_kind(path, info, first_path, first) -> None:
-    """Refuse a file whose size, bit depth or channel count differs from the first file's."""
+def _same_kind(path, info, first_path, first, *, any_size: bool = False) -> None:
+    """Refuse a file whose size, bit depth or channel count differs from the first file's
+    (its size alone is accepted with ``any_size``: the preprocessing makes one size)."""
     if info.depth != first.depth:
         fix = (
-            "keep one kind of file per data set: all FITS (pixel values in their units) or "
-            "all PNG/JPEG (scaled to [0, 1])"
+            "keep one kind of file per data set: all FITS or 32-bit TIFF (pixel values in "
+            "their units) or all 8/16-bit PNG/JPEG/TIFF (scaled to [0, 1])"
             if "float" in (info.depth, first.depth)
             else "convert every image to one bit depth (e.g. 8-bit: Pillow's "
             "Image.open(path).convert('L' or 'RGB')) or remove it"
@@ -226,11 +227,12 @@ def _same_kind(path, info, first_path, first) -> None:
             f"Image.open(path).convert({target!r})) or remove it"
         )
         raise ShapeMismatchError(msg)
-    if info.shape != first.shape:
+    if info.shape != first.shape and not any_size:
         msg = (
             f"{path}: image is {'x'.join(map(str, info.shape))} but {first_path} is "
-            f"{'x'.join(map(str, first.shape))}; all images must share one size "
-            f"(resize them, or pass crop=... / resize=...)"
+            f"{'x'.join(map(str, first.shape))}; images of different sizes need a size to "
+            f"bring them to: -p resize=N (with -p crop=F, a fraction of each image's side, "
+            f"to frame them alike) or -p crop=N pixels"
         )
         raise ShapeMismatchError(msg)
 
@@ -260,6 +262,8 @@ def file_images(
         return np.empty((0, 1, 1, 1), np.float32), tuple(channels or ("0",)), None
     skip = reading().skip_bad
     skipped, first, first_path = [], None, None
+    any_size = preprocess.fixes_size
+    smallest, varied = None, False  # the smallest (height, width); whether sizes differ
     for i, p in enumerate(
         tqdm(paths, desc="checking images", unit="file", disable=None if progress else True)
     ):
@@ -271,8 +275,11 @@ def file_images(
                     msg = f"{p}: header says {info.shape} but the pixels are {sample.shape}"
                     raise ShapeMismatchError(msg)
                 first, first_path = info, p
+                smallest = info.shape[:2]
             elif info.shape != first.shape or info.depth != first.depth:
-                _same_kind(p, info, first_path, first)
+                _same_kind(p, info, first_path, first, any_size=any_size)
+                smallest = tuple(map(min, smallest, info.shape[:2]))
+                varied = varied or info.shape != first.shape
         except (CorruptFileError, MissingPathError, ShapeMismatchError) as exc:
             if not skip:
                 raise
@@ -287,9 +294,21 @@ def file_images(
     if channels is None:
         rgb = integer and first.shape[2] == 3
         channels = ("R", "G", "B") if rgb else tuple(map(str, range(first.shape[2])))
+    raw_shape = (*smallest, first.shape[2])  # a pixel crop must fit the smallest image
     images = FileImages(
-        paths, read_scaled, first.shape, preprocess=preprocess, channel_names=channels
+        paths,
+        read_scaled,
+        raw_shape,
+        preprocess=preprocess,
+        channel_names=channels,
+        varied=varied,
     )
+    if varied:
+        log.info(
+            "image files of several sizes (smallest %dx%d): each brought to %dx%d",
+            *smallest,
+            *images.shape[1:3],
+        )
     images.integer_source = integer
     images.skipped = skipped
     scale = {"8-bit": "1/255 for 8-bit files", "16-bit": "1/65535 for 16-bit files"}

@@ -1,9 +1,11 @@
-"""Decode one image file (JPEG, PNG, FITS) into an (H, W, C) array, with clear errors.
+"""Decode one image file (JPEG, PNG, TIFF, FITS) into an (H, W, C) array, with clear errors.
 
 Raster modes are mapped once, here, for the header check and the decoding alike:
 alpha is dropped (``LA`` -> 1 channel, ``RGBA`` -> 3), palettes and other colour
 spaces become RGB, bilevel becomes 8-bit grey; 16-bit grey is kept as 16 bits.
-Pixels are scaled to [0, 1] by their bit depth; FITS keeps its units.
+8- and 16-bit pixels are scaled to [0, 1] by their bit depth; FITS and single-band
+32-bit TIFF (float or integer, as written by many reduction pipelines) keep their units.
+A multi-page TIFF is refused rather than read in part.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import numpy as np
 
 from ..errors import CorruptFileError, MissingPathError
 
-RASTER_SUFFIXES = (".jpg", ".jpeg", ".png")
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
+RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.fz", ".fz")
 IMAGE_SUFFIXES = RASTER_SUFFIXES + FITS_SUFFIXES
 
 #: Pillow mode -> (channels, bit depth, mode to convert to before reading, description)
@@ -35,6 +37,8 @@ _MODES = {
     "I;16": (1, "16-bit", None, "16-bit grayscale"),
     "I;16L": (1, "16-bit", None, "16-bit grayscale"),
     "I;16B": (1, "16-bit", None, "16-bit grayscale"),
+    "I": (1, "float", None, "32-bit integer grayscale"),
+    "F": (1, "float", None, "32-bit float grayscale"),
 }
 _SCALE = {"8-bit": 1.0 / 255.0, "16-bit": 1.0 / 65535.0}
 
@@ -86,9 +90,11 @@ def image_info(path) -> ImageInfo:
         with Image.open(path) as im:
             w, h = im.size
             mode = im.mode
+            pages = getattr(im, "n_frames", 1)
     except (UnidentifiedImageError, OSError) as exc:
         raise _corrupt(path, exc) from None
     channels, depth, _, text = _mode(path, mode)
+    _one_page(path, pages)
     return ImageInfo((h, w, channels), depth, text)
 
 
@@ -128,6 +134,7 @@ def _read_raster(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as im:
             _, depth, convert, _ = _mode(path, im.mode)
+            _one_page(path, getattr(im, "n_frames", 1))
             if convert:
                 im = im.convert(convert)
             arr = np.asarray(im)
@@ -135,7 +142,18 @@ def _read_raster(path: Path) -> np.ndarray:
         raise _corrupt(path, exc) from None
     if arr.ndim == 2:
         arr = arr[:, :, None]
-    return arr.astype(np.uint16 if depth == "16-bit" else np.uint8, copy=False)
+    dtype = {"8-bit": np.uint8, "16-bit": np.uint16, "float": np.float32}[depth]
+    return arr.astype(dtype, copy=False)
+
+
+def _one_page(path, pages: int) -> None:
+    """Refuse a multi-page (TIFF) file: which page is the stamp is not ours to guess."""
+    if pages > 1:
+        msg = (
+            f"{path}: a multi-page image ({pages} pages); save each stamp as its own file "
+            f"(or stack the bands in one FITS file)"
+        )
+        raise CorruptFileError(msg)
 
 
 @contextlib.contextmanager

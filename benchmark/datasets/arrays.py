@@ -150,13 +150,42 @@ class FileImages(LazyImages):
     reader : callable
         ``reader(path) -> ndarray (H, W, C)``; must raise a clear error naming the file.
     raw_shape : (int, int, int)
-        The shape every decoded image has.
+        The shape every decoded image has (with ``varied``, the smallest).
+    varied : bool
+        The files differ in size: each image is preprocessed on its own (its crop a
+        fraction of its own side), the preprocessing bringing them all to one size.
     """
 
-    def __init__(self, paths: Sequence[str], reader: Callable, raw_shape, **kwargs):
+    def __init__(
+        self, paths: Sequence[str], reader: Callable, raw_shape, *, varied=False, **kwargs
+    ):
         self.paths = [str(p) for p in paths]
         self.reader = reader
+        self.varied = bool(varied)
         super().__init__(len(self.paths), raw_shape, **kwargs)
+
+    def _one(self, row: int) -> np.ndarray:
+        """One image of a ``varied`` set, scaled and preprocessed alone."""
+        x = np.asarray(self.reader(self.paths[row]), dtype=np.float32)[None]
+        if self._scale is not None:
+            x *= np.float32(self._scale)
+        return self._preprocess(x, self._channel_names)[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        if not self.varied:
+            return super().__getitem__(key)
+        rows, scalar = self._source_rows(key)
+        out = np.empty((len(rows), *self.shape[1:]), dtype=np.float32)
+        if len(rows) < 8:
+            images = [self._one(r) for r in rows]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                images = list(pool.map(self._one, rows))
+        for i, image in enumerate(images):
+            out[i] = image
+        return out[0] if scalar else out
 
     def _read(self, rows: np.ndarray) -> np.ndarray:
         if len(rows) < 8:

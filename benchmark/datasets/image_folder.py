@@ -1,4 +1,4 @@
-"""Loader ``image-folder``: class-per-subfolder trees of JPEG, PNG or FITS images.
+"""Loader ``image-folder``: class-per-subfolder trees of JPEG, PNG, TIFF or FITS images.
 
 Two layouts are recognised::
 
@@ -8,7 +8,7 @@ Two layouts are recognised::
 With split folders, each image's part is kept in ``meta["split"]`` and the
 split module respects it (seed 003's ``data/train/spiral`` layout; the Galaxy
 Zoo 2 sample in ``../shared/data/gz2_spirals``).  Classes are the sorted
-sub-folder names.  For scoring (``predict``), a flat folder of JPEG/PNG images
+sub-folder names.  For scoring (``predict``), a flat folder of JPEG/PNG/TIFF images
 without class folders is read too, unlabelled.
 """
 
@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import EmptyClassError, MissingPathError
 from ._build import UNLABELLED, build, file_images, reading
-from ._imageio import RASTER_SUFFIXES, is_image_file
+from ._imageio import IMAGE_SUFFIXES, RASTER_SUFFIXES, is_image_file
 from .preprocess import Preprocess
 
 __all__ = ["SPLIT_FOLDERS", "load", "sniff"]
@@ -69,6 +69,26 @@ def sniff(path) -> bool:
     return any(_has_images(s) for s in subs)
 
 
+def _report_ignored(root: Path, ignored: list[Path]) -> None:
+    """Say which files were left out: hidden and text files quietly, anything else (an
+    image format we do not read, say) as a warning naming its kinds, as a left-out stamp
+    changes the data set."""
+    quiet = (".txt", ".csv", ".md", ".json", ".db", ".ini")
+    loud = [p for p in ignored if not p.name.startswith(".") and p.suffix.lower() not in quiet]
+    if loud:
+        kinds = sorted({p.suffix.lower() or p.name for p in loud})
+        log.warning(
+            "%s: left out %d files that are not images we read (%s; read: %s); convert "
+            "them or move them out of the class folders",
+            root,
+            len(loud),
+            ", ".join(kinds),
+            ", ".join(IMAGE_SUFFIXES),
+        )
+    elif ignored:
+        log.info("%s: ignored %d files that are not images", root, len(ignored))
+
+
 def load(path, *, preprocess: Preprocess, progress: bool = True, name: str | None = None):
     """Load a class-per-subfolder image tree.
 
@@ -100,12 +120,12 @@ def load(path, *, preprocess: Preprocess, progress: bool = True, name: str | Non
     else:
         parts = [(None, root)]
     records = []
-    ignored = 0
+    ignored: list[Path] = []
     if not subs and _flat(root):  # scoring a flat folder: one unlabelled class
         parts = []
         files = sorted(p for p in root.iterdir() if p.is_file())
         records = [(None, UNLABELLED, p) for p in files if is_image_file(p)]
-        ignored = len(files) - len(records)
+        ignored = [p for p in files if not is_image_file(p)]
     for part, folder in parts:
         class_dirs = _subdirs(folder)
         if not class_dirs:
@@ -114,17 +134,16 @@ def load(path, *, preprocess: Preprocess, progress: bool = True, name: str | Non
         for cdir in class_dirs:
             files = sorted(p for p in cdir.iterdir() if p.is_file())
             images = [p for p in files if is_image_file(p)]
-            ignored += len(files) - len(images)
+            ignored += [p for p in files if not is_image_file(p)]
             if not images:
                 msg = (
-                    f"{cdir}: class folder holds no images (.jpg, .jpeg, .png, .fits); "
+                    f"{cdir}: class folder holds no images (.jpg, .jpeg, .png, .tif, .fits); "
                     f"add images or remove the folder"
                 )
                 raise EmptyClassError(msg)
             for p in images:
                 records.append((part, cdir.name, p))
-    if ignored:
-        log.info("%s: ignored %d files that are not images", root, ignored)
+    _report_ignored(root, ignored)
     classes = sorted({r[1] for r in records})
     index = {c: i for i, c in enumerate(classes)}
     paths = [str(r[2]) for r in records]

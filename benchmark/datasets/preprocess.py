@@ -137,6 +137,14 @@ class Preprocess:
             and self.normalize == "none"
         )
 
+    @property
+    def fixes_size(self) -> bool:
+        """True when every image comes out one size whatever its own (a ``resize``, or a
+        crop in pixels), so files of different sizes can make one data set."""
+        return self.resize is not None or (
+            self.crop is not None and all(isinstance(c, int) for c in self.crop)
+        )
+
     def as_dict(self) -> dict:
         """Plain dictionary for provenance records."""
         d = asdict(self)

@@ -147,6 +147,101 @@ def test_sixteen_bit_png_is_scaled_and_grey_alpha_decodes(tmp_path):
     np.testing.assert_allclose(ds.images[:], 0.2)
 
 
+def test_tiff_stamps_keep_their_units_or_scale_by_depth(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    flux = {c: rng.normal(3.0, 1e-3, (2, 8, 8)).astype(np.float32) for c in "ab"}
+    for c in "ab":
+        (tmp_path / "f" / c).mkdir(parents=True)
+        for i in range(2):  # 32-bit float, as reduction pipelines write them
+            Image.fromarray(flux[c][i]).save(tmp_path / "f" / c / f"s{i}.tif")
+    ds = datasets.load(tmp_path / "f")
+    assert ds.shape == (4, 8, 8, 1) and ds.classes == ("a", "b")
+    np.testing.assert_allclose(ds.images[:2, ..., 0], flux["a"])  # units kept, like FITS
+    for c in "ab":
+        (tmp_path / "u" / c).mkdir(parents=True)
+        Image.fromarray(np.full((6, 6), 65535, np.uint16)).save(tmp_path / "u" / c / "x.tiff")
+        Image.fromarray(np.full((6, 6, 3), 51, np.uint8)).save(tmp_path / "u" / c / "y.tif")
+    with pytest.raises(errors.ShapeMismatchError, match=r"y.tif: 8-bit image .* among 16-bit"):
+        datasets.load(tmp_path / "u")  # 8-bit RGB beside 16-bit grey: one line naming it
+    for c in "ab":
+        (tmp_path / "u" / c / "y.tif").unlink()
+    np.testing.assert_allclose(datasets.load(tmp_path / "u").images[:], 1.0)  # 16-bit scaled
+    # a FITS beside float TIFFs shares their units
+    from astropy.io import fits
+
+    fits.PrimaryHDU(np.full((8, 8), 5.0, np.float32)).writeto(tmp_path / "f" / "b" / "z.fits")
+    assert datasets.load(tmp_path / "f").images[-1].max() == 5.0
+    pages = [Image.fromarray(np.zeros((8, 8), np.float32)) for _ in range(3)]
+    pages[0].save(tmp_path / "f" / "a" / "cube.tif", save_all=True, append_images=pages[1:])
+    with pytest.raises(errors.CorruptFileError, match=r"cube.tif: a multi-page image \(3 pages\)"):
+        datasets.load(tmp_path / "f")
+
+
+def test_images_of_several_sizes_are_brought_to_one_by_the_preprocessing(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from benchmark.datasets import _build
+
+    def framed(side, value):  # a bright central square of half the side, framed alike
+        a = np.zeros((side, side), np.uint8)
+        a[side // 4 : side // 4 + side // 2, side // 4 : side // 4 + side // 2] = value
+        return Image.fromarray(a)
+
+    for c, value in (("a", 255), ("b", 51)):
+        (tmp_path / c).mkdir()
+        framed(24, value).save(tmp_path / c / "a_small.png")  # the smallest first, then
+        framed(40, value).save(tmp_path / c / "b_big.png")  # a larger one
+    with pytest.raises(errors.ShapeMismatchError, match="need a size to bring them to: -p resize"):
+        datasets.load(tmp_path)
+    ds = datasets.load(tmp_path, crop=0.5, resize=8)  # each image's own central half
+    assert ds.shape == (4, 8, 8, 1)
+    np.testing.assert_allclose(ds.images[:2], 1.0, atol=1e-6)
+    np.testing.assert_allclose(ds.images[2:], 0.2, atol=1e-6)
+    monkeypatch.setattr(_build, "EAGER_LIMIT_BYTES", 0)  # as a set larger than memory reads
+    lazy = datasets.load(tmp_path, crop=0.5, resize=8).images
+    assert not isinstance(lazy, np.ndarray)
+    np.testing.assert_allclose(lazy.take([3, 0])[:], ds.images[[3, 0]])
+    np.testing.assert_allclose(lazy[1], ds.images[1])
+    monkeypatch.undo()
+    pixels = datasets.load(tmp_path, crop=12)  # a crop in pixels makes one size too
+    assert pixels.shape == (4, 12, 12, 1)
+    np.testing.assert_allclose(pixels.images[:2], 1.0)  # each image's own centre
+    with pytest.raises(errors.ConfigError, match="crop 30x30 is larger than the images"):
+        datasets.load(tmp_path, crop=30)  # must fit the smallest image
+
+
+def test_files_we_do_not_read_are_named_in_a_warning(tmp_path, caplog):
+    from PIL import Image
+
+    root = formats.write_image_folder(tmp_path / "imgs", classes=("a", "b"), n=2)
+    Image.fromarray(np.zeros((6, 6), np.uint8)).save(root / "a" / "left.bmp")
+    Image.fromarray(np.zeros((6, 6), np.uint8)).save(root / "b" / "left.gif")
+    (root / "a" / "notes.txt").write_text("not an image")
+    with caplog.at_level("INFO", logger="benchmark"):
+        ds = datasets.load(root)
+    assert ds.counts() == {"a": 2, "b": 2}
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1
+    assert "left out 2 files" in warned[0].getMessage()
+    assert "(.bmp, .gif;" in warned[0].getMessage()
+
+
+def test_fpack_compressed_fits_stamps(tmp_path):
+    from astropy.io import fits
+
+    data = np.arange(64, dtype=np.float32).reshape(8, 8) / 7
+    for c in "ab":
+        (tmp_path / c).mkdir()
+        hdul = fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(data, compression_type="GZIP_1")])
+        hdul.writeto(tmp_path / c / "s.fits.fz")
+    ds = datasets.load(tmp_path)
+    assert ds.shape == (2, 8, 8, 1)
+    np.testing.assert_allclose(ds.images[0, ..., 0], data)
+    assert ds.ids[0] == "a/s.fits"
+
+
 def test_catalog_loader(tmp_path):
     root = formats.write_catalog(tmp_path / "imgs", n=8)
     ds = datasets.load(
