@@ -57,7 +57,9 @@ class PCAFeatures(TransformerMixin, BaseEstimator):
             return int(k)
         msg = (
             f"feature set 'pca': n_components must be an integer in 1..{min(n, d)} (training "
-            f"samples, pixels) or a variance fraction in (0, 1), got {k!r}"
+            f"samples, pixels) or a variance fraction in (0, 1), got {k!r}; set it in the "
+            f"experiment file ([features] pca = {{ n_components = ... }}) or leave PCA out "
+            f"(--features handcrafted)"
         )
         raise ConfigError(msg)
 
