@@ -9,8 +9,9 @@ which put i in red and g in blue and are asinh-stretched), plus ``scheme``, ``se
 training settings of the pretraining alone, :data:`TRAIN_KEYS` such as ``epochs``,
 ``optimizer``, ``learning_rate`` and ``patience``, by default the run's),
 :class:`deep.method.DeepMethod` first trains the same architecture on simulated images
-brought to the data's stamp size (the shared preprocessing's ``resize``; a single-band
-data set gets the mean of the simulated bands), then copies
+brought to the data's stamp size (the shared preprocessing's ``resize``) and band count
+(:func:`bands_to_channels`: a single-band data set gets the mean of the simulated bands,
+other counts bands interpolated in wavelength order), then copies
 every layer's weights but the input normalisation and the classification head into the
 model it trains on the real training part.  The simulated set is split 85/15 for early
 stopping; no real image, least of all a test image, is seen while pretraining.
@@ -170,17 +171,31 @@ def _simulated(settings, input_shape, seed: int, progress: bool):
         resize=int(height),
         **params,
     )
-    images = np.asarray(ds.images[:], dtype=np.float32)
-    if images.shape[-1] != channels:
-        if channels != 1:
-            msg = (
-                f"pretraining on {settings.pretrain} gives {images.shape[-1]}-band stamps, "
-                f"the data has {channels}; pretrain on a simulation with the data's bands "
-                f"or leave pretrain out"
-            )
-            raise ConfigError(msg)
-        images = images.mean(axis=-1, keepdims=True)
+    images = bands_to_channels(np.asarray(ds.images[:], dtype=np.float32), channels)
     return images, np.asarray(ds.labels, dtype=np.int64), ds.fingerprint
+
+
+def bands_to_channels(images: np.ndarray, channels: int) -> np.ndarray:
+    """Simulated stamps (N, H, W, B), bands blue to red, brought to the data's ``channels``.
+
+    One channel gets the mean of the bands; several are taken as ordered blue to red, as
+    survey files list their bands (u, g, r, i, z), and each gets the simulated bands
+    interpolated linearly at its place along that order (five channels from g, r, i: g,
+    between g and r, r, between r and i, i). The morphology is the simulation's; the
+    colours are an approximation that fine-tuning on the data corrects.
+    """
+    bands = images.shape[-1]
+    if channels == bands:
+        return images
+    if channels == 1:
+        return images.mean(axis=-1, keepdims=True)
+    if bands == 1:
+        return np.ascontiguousarray(np.repeat(images, int(channels), axis=-1))
+    where = np.linspace(0.0, bands - 1.0, int(channels))
+    lo = np.minimum(np.floor(where).astype(int), bands - 2)
+    hi = np.minimum(lo + 1, bands - 1)
+    w = (where - lo).astype(np.float32)
+    return np.ascontiguousarray(images[..., lo] * (1 - w) + images[..., hi] * w, dtype=np.float32)
 
 
 def _key(name, hparams, input_shape, settings, seed, fingerprint, **extra) -> str:

@@ -32,16 +32,30 @@ def test_pretraining_on_the_simulator_is_cached_and_transferred(
     reuses_pretraining(method, params, QUICK, cached[0], x, y)
 
 
-def test_single_band_data_pretrains_on_the_mean_of_the_bands(blobs, tmp_path, monkeypatch):
+def test_single_and_five_band_data_pretrain_on_the_simulated_bands(blobs, tmp_path, monkeypatch):
     monkeypatch.setenv("ASTROBENCH_CACHE", str(tmp_path / "cache"))
     x, y = blobs
     one = np.ascontiguousarray(x[..., :1])
     params = {**QUICK, "pretrain": "sim-galaxy10", "pretrain_params": SIM}
     method = DeepMethod("simple-cnn", params).fit(one[:40], y[:40], one[40:], y[40:])
     assert method.summary()["pretrained_layers"]
-    two = np.ascontiguousarray(x[..., :2])
-    with pytest.raises(ConfigError, match="3-band stamps, the data has 2"):
-        DeepMethod("simple-cnn", params).fit(two[:40], y[:40], two[40:], y[40:])
+    five = np.ascontiguousarray(np.concatenate([x, x[..., :2]], axis=-1))  # u, g, r, i, z
+    method = DeepMethod("simple-cnn", params).fit(five[:40], y[:40], five[40:], y[40:])
+    assert method.summary()["pretrained_layers"]
+    assert method.predict_proba(five[:3]).shape == (3, 2)
+
+
+def test_simulated_bands_are_brought_to_the_data_s_channels():
+    from deep.pretrain import bands_to_channels
+
+    g, r, i = 1.0, 2.0, 4.0
+    sim = np.broadcast_to(np.array([g, r, i], np.float32), (2, 4, 4, 3))
+    assert bands_to_channels(sim, 3) is sim
+    np.testing.assert_allclose(bands_to_channels(sim, 1)[0, 0, 0], [7 / 3])
+    # five channels, blue to red: g, (g + r) / 2, r, (r + i) / 2, i
+    np.testing.assert_allclose(bands_to_channels(sim, 5)[1, 2, 3], [1.0, 1.5, 2.0, 3.0, 4.0])
+    np.testing.assert_allclose(bands_to_channels(sim, 2)[0, 0, 0], [g, i])
+    assert bands_to_channels(sim, 4).shape == (2, 4, 4, 4)
 
 
 @pytest.mark.parametrize(
