@@ -247,7 +247,7 @@ CASES = [
     C("text-images", _h5(images=np.array([[[[b"x"]]]] * 2), classes=[0, 1]), "data info bad.h5", 2, "holds |S1 data, not pixel values"),  # noqa: E501
     C("16-bit-among-8-bit", _images(*_RGB, ("b/3.png", (8, 8), "I;16")), f"data info {IMG}", 2, "16-bit image (16-bit grayscale) among 8-bit images"),  # noqa: E501
     C("grey-among-colour", _images(*_RGB, ("b/3.png", (8, 8), "L")), f"data info {IMG}", 2, "1-channel image (grayscale) among 3-channel"),  # noqa: E501
-    C("mixed-sizes", _images(*_RGB, ("b/3.png", (9, 8), "RGB")), f"data info {IMG}", 2, "all images must share one size"),  # noqa: E501
+    C("mixed-sizes", _images(*_RGB, ("b/3.png", (9, 8), "RGB")), f"data info {IMG}", 2, "images of different sizes need a size to bring them to: -p resize"),  # noqa: E501
     C("fits-among-png", _images(*_RGB, ("b/x.fits", None, "")), f"data info {IMG}", 2, "keep one kind of file"),  # noqa: E501
     C("truncated-fits", _with(S, _truncated_fits), "data info stamps", 2, "stamp01.fits: unreadable or corrupt FITS"),  # noqa: E501
     C("text-named-fits", _with(S, _write("stamps/a.fits", "SIMPLE? no, just text")), "data info stamps", 2, "a.fits: unreadable or corrupt FITS"),  # noqa: E501
