@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import AstrobenchError
+from .errors import AstrobenchError, ConfigError
 
 __all__ = ["main", "parse_param"]
 
@@ -320,13 +320,23 @@ def _load(args):
         loader = datasets.detect(args.source)
         if not args.quiet:
             print(f"format: {loader} (detected; override with --loader)", file=sys.stderr)
+    params = dict(args.params)
+    for key, option in (("source", "the source argument"), ("loader", "--loader NAME")):
+        if key in params:
+            msg = f"-p {key}=... is not a loader parameter; give {option} instead"
+            raise ConfigError(msg)
+    # -p scheme=... and -p drop_classes=a,b work like --scheme and --drop-classes
+    scheme = params.pop("scheme", None) if args.scheme is None else args.scheme
+    params.pop("scheme", None)
+    drop = params.pop("drop_classes", None)
+    drop = args.drop_classes or ([str(c) for c in drop] if isinstance(drop, list) else drop)
     return datasets.load(
         args.source,
         loader=loader,
-        scheme=args.scheme,
-        drop_classes=args.drop_classes,
+        scheme=scheme,
+        drop_classes=drop,
         progress=not args.quiet,
-        **dict(args.params),
+        **params,
     )
 
 

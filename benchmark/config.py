@@ -482,6 +482,26 @@ def _apply_profile(table: dict, profile, keys, where: str, section: str) -> dict
     return table
 
 
+def _dataset_keys(dataset_params, dataset_table):
+    """Take the keys of the [dataset] table itself (``scheme``, ``prefer_scheme``,
+    ``drop_classes``) out of ``-p`` parameters into the table: ``-p drop_classes=a,b``
+    works like ``drop_classes = ["a", "b"]``; ``source`` and ``loader`` have options."""
+    params = dict(dataset_params or {})
+    for key, option in (("source", "--data PATH"), ("loader", "--loader NAME")):
+        if key in params:
+            msg = f"-p {key}=... is not a loader parameter; give {option} instead"
+            raise ConfigError(msg)
+    table = dict(dataset_table)
+    for key in ("scheme", "prefer_scheme", "drop_classes"):
+        if key in params:
+            value = params.pop(key)
+            if key == "drop_classes":
+                value = [] if value is None else value if isinstance(value, list) else [value]
+                value = [str(v) for v in value]
+            table[key] = value
+    return params, table
+
+
 def _apply_real(table: dict, keys, quick: bool, where: str) -> dict:
     """``table`` with its ``[real]`` profile merged in: what a preset runs on real data.
 
@@ -634,6 +654,7 @@ class ExperimentConfig:
             msg = f"--loader {loader} names the loader of --data; give --data too"
             raise ConfigError(msg)
         params = dataset_table.get("params", {})
+        dataset_params, dataset_table = _dataset_keys(dataset_params, dataset_table)
         if dataset_params and isinstance(params, dict):  # else from_table says what is wrong
             params = {**params, **dict(dataset_params)}
             params = {k: v for k, v in params.items() if v is not None}

@@ -120,6 +120,30 @@ def test_dataset_params_replace_the_experiments(tmp_path):
         )
 
 
+def test_dataset_table_keys_given_with_p_reach_the_table(tmp_path, capsys):
+    """``-p drop_classes=a,b`` and ``-p scheme=...`` act as the [dataset] keys (they are
+    not loader parameters); ``-p loader=`` / ``-p source=`` name their options."""
+    import formats
+
+    only = {"methods": ["logreg"]}
+    root = formats.write_image_folder(tmp_path / "imgs", classes=("a", "b", "c"), n=3)
+    config = load_experiment(
+        "galaxy-zoo-binary",
+        data=str(root),
+        dataset_params={"drop_classes": "c", "scheme": "original", "resize": 32},
+        **only,
+    )
+    assert config.dataset.drop_classes == ("c",) and config.dataset.scheme == "original"
+    assert dict(config.dataset.params) == {"crop": 0.566, "resize": 32}
+    assert config.dataset.load(progress=False).classes == ("a", "b")
+    with pytest.raises(ConfigError, match="give --loader NAME instead"):
+        load_experiment("galaxy-zoo-binary", data=str(root), dataset_params={"loader": "x"})
+    assert main(["-q", "data", "info", str(root), "-p", "drop_classes=b,c"]) == 0
+    assert "original   1 classes: a: 3" in capsys.readouterr().out  # b and c dropped
+    assert main(["data", "info", str(root), "-p", "source=x"]) == 2
+    assert "give the source argument instead" in capsys.readouterr().err
+
+
 def test_loader_names_the_real_datas_format(tmp_path, capsys):
     """``run --data DIR --loader NAME`` overrides detection; an unknown name, or --loader
     without --data, is one line naming the fix."""
