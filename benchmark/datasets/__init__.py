@@ -94,6 +94,15 @@ for _name, _module, _help, _example, _meta in [
         ("catalog", "catalog"),
         {"example_params": {**_CATALOG, "pattern": "{id}.jpeg"}},
     ),
+    # last: any .npz or HDF5 holding one image array and a labels array (the specific
+    # HDF5 formats above are recognised first)
+    (
+        "arrays",
+        "numpy_arrays",
+        "images + labels arrays under any names (.npz, HDF5)",
+        ("arrays", "stamps.npz"),
+        {},
+    ),
 ]:
     LOADERS.add(
         _name,

@@ -64,6 +64,14 @@ def write_sdss_sn(path, n=30, seed=0, dtype=np.float32):
     return Path(path)
 
 
+def write_arrays(path, n=24, size=16, seed=0):
+    """Images and labels as a NumPy .npz with keys of its author's naming (x, y, ids)."""
+    r = rng(seed)
+    x = r.integers(0, 256, size=(n, size, size, 2), dtype=np.uint8)
+    np.savez(path, x=x, y=np.arange(n) % 3, ids=np.array([f"obj{i:03d}" for i in range(n)]))
+    return Path(path)
+
+
 def write_jpeg(path, size=(32, 32), seed=0, mode="RGB"):
     """A JPEG (PNG for a .png name) of random 8-bit pixels."""
     from PIL import Image

@@ -242,6 +242,68 @@ def test_fpack_compressed_fits_stamps(tmp_path):
     assert ds.ids[0] == "a/s.fits"
 
 
+def test_arrays_under_any_names_in_npz_and_hdf5(tmp_path):
+    import h5py
+
+    npz = datasets.LOADERS.resolve("arrays", "example")(tmp_path / "stamps.npz")
+    ds = datasets.load(npz)
+    assert datasets.detect(npz) == "arrays"
+    assert ds.shape == (24, 16, 16, 2) and ds.classes == ("0", "1", "2")
+    assert ds.counts() == {"0": 8, "1": 8, "2": 8} and ds.ids[1] == "obj001"
+    raw = np.load(npz)["x"]
+    np.testing.assert_allclose(ds.images[3], raw[3] / 255.0, rtol=1e-6)  # 8-bit scaled
+    # HDF5, channels first, float pixels in their units, text labels, a meta column
+    rng = np.random.default_rng(0)
+    x = rng.normal(5.0, 1.0, (12, 3, 10, 10)).astype(np.float32)
+    with h5py.File(tmp_path / "g.h5", "w") as f:
+        f["X"] = x
+        f["Y"] = np.array([b"star", b"galaxy", b"qso"] * 4)
+        f["mag"] = np.linspace(18, 22, 12)
+    ds = datasets.load(tmp_path / "g.h5")
+    assert datasets.detect(tmp_path / "g.h5") == "arrays"
+    assert ds.shape == (12, 10, 10, 3) and ds.classes == ("galaxy", "qso", "star")
+    np.testing.assert_allclose(ds.images[0], np.moveaxis(x[0], 0, -1))
+    assert ds.labels[:3].tolist() == [2, 0, 1] and list(ds.meta.columns) == ["mag"]
+    named = datasets.load(npz, class_names="a,b,c", resize=8)
+    assert named.classes == ("a", "b", "c") and named.shape == (24, 8, 8, 2)
+    # 3-D grey images, read lazily from HDF5 when channels-last
+    with h5py.File(tmp_path / "grey.h5", "w") as f:
+        f["cutouts"] = np.zeros((6, 9, 9), np.uint16)
+        f["target"] = np.array([0, 1] * 3)
+    assert datasets.load(tmp_path / "grey.h5").shape == (6, 9, 9, 1)
+    # images alone: an error when training, scored unlabelled by predict
+    from benchmark.datasets._build import UNLABELLED, for_scoring
+
+    np.savez(tmp_path / "new.npz", stamps=np.ones((3, 16, 16, 2), np.float32))
+    with pytest.raises(errors.DataFormatError, match="no labels array of length 3"):
+        datasets.load(tmp_path / "new.npz", loader="arrays")
+    with for_scoring():
+        assert datasets.detect(tmp_path / "new.npz") == "arrays"
+        scored = datasets.load(tmp_path / "new.npz")
+    assert scored.classes == (UNLABELLED,) and scored.shape == (3, 16, 16, 2)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        (
+            {"x": np.zeros((4, 8, 8)), "notes": np.zeros(4)},
+            r"no labels array of length 4 .*-p labels_key",
+        ),
+        (
+            {"a": np.zeros((4, 8, 8)), "b": np.zeros((4, 8, 8)), "y": np.zeros(4)},
+            "several image arrays",
+        ),
+        ({"x": np.zeros((4, 8, 8)), "y": np.array([0.5, 1, 0, 1])}, "non-integer labels"),
+        ({"x": np.zeros((4, 8, 8)), "y": np.array([0, -1, 0, 1])}, "negative labels"),
+    ],
+)
+def test_arrays_that_do_not_make_a_data_set_are_one_line_errors(tmp_path, arrays, message):
+    np.savez(tmp_path / "d.npz", **arrays)
+    with pytest.raises(errors.AstrobenchError, match=message):
+        datasets.load(tmp_path / "d.npz", loader="arrays")
+
+
 def test_catalog_loader(tmp_path):
     root = formats.write_catalog(tmp_path / "imgs", n=8)
     ds = datasets.load(

@@ -1,0 +1,246 @@
+"""Loader ``arrays``: images and labels as arrays, in a NumPy ``.npz`` or any HDF5 file.
+
+Data prepared in Python are often saved as two arrays under names of their author's
+choosing, ``np.savez("stamps.npz", x=images, y=labels)`` or an HDF5 file with ``X`` and
+``y``.  The images are the one array of 3 or 4 dimensions (or ``images_key``), (N, H, W)
+or (N, H, W, C); (N, C, H, W) is taken as channels-first where its second axis is the
+short one (at most 5 channels, ``channels_first`` forces either way).  The labels are
+the 1-D array of length N named like labels (``labels``, ``label``, ``y``, ``classes``,
+``class``, ``targets``, ``target``, ``ans``; or ``labels_key``): integer class indices,
+whose names ``class_names`` may give, or text, whose sorted values become the classes.
+Any other 1-D array of length N goes to ``meta`` (``ids``, ``id`` or ``objid`` names
+the samples).  8- and 16-bit pixels are scaled to [0, 1]; floats keep their units.
+For ``predict`` the labels may be absent.  An HDF5 file is read lazily; an ``.npz`` is
+read into memory (compressed or not, its arrays are never memory-mapped).  The specific
+HDF5 formats (the canonical store, Galaxy10, SDSS-II SN) are detected before this one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataFormatError, MissingPathError, ShapeMismatchError
+from ._build import UNLABELLED, build, reading
+from ._hdf5 import HDF5_SUFFIXES, check_numeric, integer_labels
+from .arrays import HDF5Images
+from .preprocess import Preprocess
+
+__all__ = ["LABEL_KEYS", "load", "sniff"]
+
+#: Names taken for the labels array, in this order of preference (case-insensitive).
+LABEL_KEYS = ("labels", "label", "y", "classes", "class", "targets", "target", "ans")
+_ID_KEYS = ("ids", "id", "objid")
+_SCALE = {np.dtype(np.uint8): 1.0 / 255.0, np.dtype(np.uint16): 1.0 / 65535.0}
+
+
+def _is_npz(path: Path) -> bool:
+    return path.suffix.lower() == ".npz"
+
+
+def _shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Top-level arrays of the file: name -> (shape, dtype)."""
+    if _is_npz(path):
+        with np.load(path, allow_pickle=False) as f:
+            out = {}
+            for key in f.files:  # reads each array once; an npz keeps no header table
+                value = f[key]
+                out[key] = (value.shape, value.dtype)
+            return out
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {k: (v.shape, v.dtype) for k, v in f.items() if isinstance(v, h5py.Dataset)}
+
+
+def _pick(path: Path, shapes, images_key=None, labels_key=None, *, unlabelled=False):
+    """The images' and the labels' keys, or a one-line error naming what the file holds;
+    with ``unlabelled`` (scoring) a file without labels gives ``None`` for them."""
+    found = ", ".join(f"{k} {tuple(s)}" for k, (s, _) in shapes.items()) or "nothing"
+    if images_key is None:
+        cands = [k for k, (s, _) in shapes.items() if len(s) in (3, 4)]
+        if len(cands) != 1:
+            msg = (
+                f"{path}: {'no' if not cands else 'several'} image arrays of 3 or 4 "
+                f"dimensions (found: {found}); name the images with -p images_key=NAME"
+            )
+            raise DataFormatError(msg)
+        images_key = cands[0]
+    if images_key not in shapes:
+        msg = f"{path}: no array {images_key!r} (found: {found})"
+        raise DataFormatError(msg)
+    n = shapes[images_key][0][0] if shapes[images_key][0] else 0
+    if labels_key is None:
+        lower = {k.lower(): k for k, (s, _) in shapes.items() if s == (n,)}
+        cands = [lower[k] for k in LABEL_KEYS if k in lower]
+        if not cands and unlabelled:
+            return images_key, None
+        if not cands:
+            msg = (
+                f"{path}: no labels array of length {n} named like labels "
+                f"({', '.join(LABEL_KEYS)}; found: {found}); name it with -p labels_key=NAME"
+            )
+            raise DataFormatError(msg)
+        labels_key = cands[0]
+    if labels_key not in shapes:
+        msg = f"{path}: no array {labels_key!r} (found: {found})"
+        raise DataFormatError(msg)
+    if shapes[labels_key][0] != (n,):
+        msg = (
+            f"{path}: {n} images in {images_key!r} but {labels_key!r} has shape "
+            f"{tuple(shapes[labels_key][0])}; labels must be one per image"
+        )
+        raise ShapeMismatchError(msg)
+    return images_key, labels_key
+
+
+def sniff(path) -> bool:
+    """An ``.npz`` or HDF5 file with one image array and a labels array; never raises."""
+    path = Path(path)
+    if not path.is_file() or not (_is_npz(path) or path.suffix.lower() in HDF5_SUFFIXES):
+        return False
+    try:
+        _pick(path, _shapes(path), unlabelled=reading().unlabelled)
+    except Exception:  # noqa: BLE001 - anything unreadable is not ours
+        return False
+    return True
+
+
+def _labels(values, path, key, class_names):
+    """Integer labels and class names from integer or text values."""
+    values = np.asarray(values).reshape(-1)
+    if values.dtype.kind in "SUO":
+        text = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values])
+        classes = tuple(sorted(set(text.tolist())))
+        if class_names is not None:
+            missing = sorted(set(classes) - set(map(str, class_names)))
+            if missing:
+                msg = f"{path}: labels {missing} are not in class_names {list(class_names)}"
+                raise DataFormatError(msg)
+            classes = tuple(map(str, class_names))
+        index = {c: i for i, c in enumerate(classes)}
+        return np.array([index[t] for t in text], dtype=np.int64), classes
+    labels = integer_labels(values, path, key)
+    if labels.size and labels.min() < 0:
+        msg = f"{path}: key {key!r} holds negative labels; labels must be class indices 0..K-1"
+        raise DataFormatError(msg)
+    k = int(labels.max()) + 1 if labels.size else 0
+    if class_names is None:
+        return labels, tuple(str(i) for i in range(k))
+    if len(class_names) < k:
+        msg = (
+            f"{path}: labels go up to {k - 1} but class_names names {len(class_names)} "
+            f"classes; give one name per class index"
+        )
+        raise DataFormatError(msg)
+    return labels, tuple(map(str, class_names))
+
+
+def load(
+    path,
+    *,
+    preprocess: Preprocess,
+    progress: bool = True,
+    name: str | None = None,
+    images_key: str | None = None,
+    labels_key: str | None = None,
+    class_names=None,
+    channels_first: bool | None = None,
+):
+    """Load images and labels stored as arrays (``.npz`` or HDF5).
+
+    Parameters
+    ----------
+    path : str or Path
+    preprocess : Preprocess
+    progress : bool
+    name : str, optional
+        Dataset name (default: the file's stem).
+    images_key, labels_key : str, optional
+        The arrays to read (default: found as the module says).
+    class_names : list of str, optional
+        Names of the integer classes 0..K-1.
+    channels_first : bool, optional
+        Images stored (N, C, H, W); default: guessed from the shape.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: no such file; check the path"
+        raise MissingPathError(msg)
+    if isinstance(class_names, str):
+        class_names = [c.strip() for c in class_names.split(",")]
+    try:
+        shapes = _shapes(path)
+    except (OSError, ValueError) as exc:
+        msg = f"{path}: not a readable .npz or HDF5 file ({exc})"
+        raise DataFormatError(msg) from None
+    unlabelled = reading().unlabelled
+    images_key, labels_key = _pick(path, shapes, images_key, labels_key, unlabelled=unlabelled)
+    shape, dtype = shapes[images_key]
+    if dtype.kind not in "iuf":
+        msg = f"{path}: key {images_key!r} holds {dtype} data, not pixel values"
+        raise DataFormatError(msg)
+    n = shape[0]
+    if channels_first is None:
+        channels_first = len(shape) == 4 and shape[1] <= 5 < shape[3]
+    scale = _SCALE.get(np.dtype(dtype))
+    columns = {k: v for k, v in shapes.items() if v[0] == (n,) and k != labels_key}
+    if _is_npz(path):
+        with np.load(path, allow_pickle=False) as f:
+            raw = f[images_key]
+            label_values = None if labels_key is None else f[labels_key]
+            extra = {k: f[k] for k in columns}
+    else:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            check_numeric(f[images_key], path, images_key)
+            label_values = None if labels_key is None else f[labels_key][()]
+            extra = {k: f[k][()] for k in columns}
+            lazy = len(shape) == 4 and not channels_first
+            raw = None if lazy else f[images_key][()]
+    if label_values is None:  # scoring a file of images alone
+        labels, classes = np.zeros(n, dtype=np.int64), (UNLABELLED,)
+    else:
+        labels, classes = _labels(label_values, path, labels_key, class_names)
+    ids = np.arange(n).astype(str)
+    meta = {}
+    for key, values in extra.items():
+        if values.dtype.kind in "SO":
+            values = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values])
+        if key.lower() in _ID_KEYS and len(set(values.tolist())) == n:
+            ids = np.asarray(values).astype(str)
+        else:
+            meta[key] = values
+    if raw is None:  # an HDF5 (N, H, W, C) array: read batch by batch
+        n_channels = shape[3]
+        images = HDF5Images(
+            str(path),
+            images_key,
+            scale=scale,
+            preprocess=preprocess,
+            channel_names=tuple(map(str, range(n_channels))),
+        )
+        images.integer_source = dtype.kind in "iu"
+    else:
+        if raw.ndim == 3:
+            raw = raw[..., None]
+        elif channels_first:
+            raw = np.moveaxis(raw, 1, -1)
+        images = raw.astype(np.float32) * np.float32(scale) if scale else raw
+        n_channels = images.shape[-1]
+    channels = tuple(map(str, range(n_channels)))
+    return build(
+        images,
+        labels,
+        classes,
+        ids=ids,
+        meta=pd.DataFrame(meta, index=range(n)) if meta else None,
+        preprocess=preprocess,
+        channels=channels,
+        name=name or path.stem,
+        where=str(path),
+        progress=progress,
+    )
