@@ -10,8 +10,8 @@ the 1-D array of length N named like labels (``labels``, ``label``, ``y``, ``cla
 whose names ``class_names`` may give, or text, whose sorted values become the classes.
 Any other 1-D array of length N goes to ``meta`` (``ids``, ``id`` or ``objid`` names
 the samples).  8- and 16-bit pixels are scaled to [0, 1]; floats keep their units.
-For ``predict`` the labels may be absent.  An HDF5 file is read lazily; an ``.npz`` is
-read into memory (compressed or not, its arrays are never memory-mapped).  The specific
+For ``predict`` the labels may be absent.  An HDF5 array (N, H, W, C) is read lazily,
+batch by batch; other layouts, and any ``.npz``, are read into memory.  The specific
 HDF5 formats (the canonical store, Galaxy10, SDSS-II SN) are detected before this one.
 """
 
