@@ -261,7 +261,7 @@ CASES = [
     C("missing-catalog-parameter", _images(*_RGB), f"data info {IMG} --loader catalog", 2, "needs the parameter 'catalog'"),  # noqa: E501
     C("catalog-is-a-folder", _images(*_RGB), f"data info {IMG} --loader catalog -p catalog=imgs/a", 2, "is a folder; catalog= must name a CSV"),  # noqa: E501
     C("catalog-without-the-column", _with(S, lambda w: examples.write_catalog(w / "cat")), "data info cat --loader catalog -p catalog=labels.csv -p id_column=ID", 2, "no column 'ID'"),  # noqa: E501
-    C("hdf5-with-other-keys", _h5(pixels=np.zeros((2, 4, 4, 3)), target=[0, 1]), "data info bad.h5", 2, "unrecognised keys (pixels, target)"),  # noqa: E501
+    C("hdf5-with-other-keys", _h5(pixels=np.zeros((2, 4, 4, 3)), weight=[0, 1]), "data info bad.h5", 2, "unrecognised keys (pixels, weight)"),  # noqa: E501
     C("labels-and-images-differ", _h5(images=np.zeros((5, 8, 8, 3), np.uint8), ans=[0, 1, 2]), "data info bad.h5", 2, "5 images but 3 labels"),  # noqa: E501
     C("corrupt-parquet", _with(S, _write("alerts.parquet", b"PAR1 not really")), "data info alerts.parquet --loader ztf-alerts", 2, "not a readable Parquet file"),  # noqa: E501
     C("undetectable-format", S, "data info mine", 2, "cannot tell the data format"),

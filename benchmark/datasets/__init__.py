@@ -160,6 +160,8 @@ def detect(path) -> str:
         if LOADERS.resolve(entry.name, "sniff")(path):
             return entry.name
     hint = f"pass --loader NAME (one of {', '.join(available_loaders())})"
+    if path.is_file() and path.suffix.lower() in (*HDF5_SUFFIXES, ".npz"):
+        hint += "; arrays under other names: --loader arrays -p images_key=... -p labels_key=..."
     if path.is_file() and path.suffix.lower() in HDF5_SUFFIXES:
         keys = hdf5_keys(path)
         msg = f"{path}: HDF5 file with unrecognised keys ({', '.join(keys) or 'none'}); {hint}"

@@ -39,15 +39,19 @@ def test_hdf5_without_expected_keys_names_found_keys(tmp_path, capsys):
     path = tmp_path / "odd.h5"
     with h5py.File(path, "w") as f:
         f["pixels"] = np.zeros((2, 4, 4, 3))
-        f["target"] = [0, 1]
-    with pytest.raises(DataFormatError, match=r"unrecognised keys \(pixels, target\)"):
+        f["weight"] = [0, 1]  # not a name the arrays loader takes for labels
+    with pytest.raises(DataFormatError, match=r"unrecognised keys \(pixels, weight\)"):
         datasets.load(path)
     with pytest.raises(
-        DataFormatError, match=r"missing key\(s\) images, ans; keys found: pixels, target"
+        DataFormatError, match=r"missing key\(s\) images, ans; keys found: pixels, weight"
     ):
         datasets.load(path, loader="galaxy10")
     code, line = cli_error(capsys, "data", "info", path, "--loader", "sdss-sn")
-    assert code == 2 and "keys found: pixels, target" in line
+    assert code == 2 and "keys found: pixels, weight" in line
+    code, line = cli_error(capsys, "data", "info", path)
+    assert code == 2 and "--loader arrays -p images_key=... -p labels_key=..." in line
+    ds = datasets.load(path, loader="arrays", labels_key="weight")  # named: it loads
+    assert ds.shape == (2, 4, 4, 3) and ds.classes == ("0", "1")
 
 
 def test_labels_and_images_of_different_lengths(tmp_path, capsys):
