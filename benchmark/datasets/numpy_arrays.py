@@ -17,6 +17,7 @@ HDF5 formats (the canonical store, Galaxy10, SDSS-II SN) are detected before thi
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +43,22 @@ def _is_npz(path: Path) -> bool:
 
 def _shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """Top-level arrays of the file: name -> (shape, dtype)."""
-    if _is_npz(path):
-        with np.load(path, allow_pickle=False) as f:
-            out = {}
-            for key in f.files:  # reads each array once; an npz keeps no header table
-                value = f[key]
-                out[key] = (value.shape, value.dtype)
-            return out
+    if _is_npz(path):  # each member's .npy header, without reading its data
+        out = {}
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with archive.open(member) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    read = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read(handle)
+                out[member[: -len(".npy")]] = (tuple(shape), np.dtype(dtype))
+        return out
     import h5py
 
     with h5py.File(path, "r") as f:
@@ -173,7 +183,7 @@ def load(
         class_names = [c.strip() for c in class_names.split(",")]
     try:
         shapes = _shapes(path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         msg = f"{path}: not a readable .npz or HDF5 file ({exc})"
         raise DataFormatError(msg) from None
     unlabelled = reading().unlabelled

@@ -281,6 +281,9 @@ def test_arrays_under_any_names_in_npz_and_hdf5(tmp_path):
         assert datasets.detect(tmp_path / "new.npz") == "arrays"
         scored = datasets.load(tmp_path / "new.npz")
     assert scored.classes == (UNLABELLED,) and scored.shape == (3, 16, 16, 2)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(errors.DataFormatError, match="bad.npz: not a readable .npz or HDF5"):
+        datasets.load(tmp_path / "bad.npz", loader="arrays")
 
 
 @pytest.mark.parametrize(
