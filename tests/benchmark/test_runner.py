@@ -140,7 +140,7 @@ def test_dataset_table_keys_given_with_p_reach_the_table(tmp_path, capsys):
         load_experiment("galaxy-zoo-binary", data=str(root), dataset_params={"loader": "x"})
     assert main(["-q", "data", "info", str(root), "-p", "drop_classes=b,c"]) == 0
     assert "original   1 classes: a: 3" in capsys.readouterr().out  # b and c dropped
-    assert main(["data", "info", str(root), "-p", "source=x"]) == 2
+    assert main(["-q", "data", "info", str(root), "-p", "source=x"]) == 2
     assert "give the source argument instead" in capsys.readouterr().err
 
 

@@ -132,7 +132,7 @@ def test_empty_class_folder(tmp_path, capsys):
 
 def test_unknown_loader_lists_valid(tmp_path, capsys):
     with pytest.raises(
-        UnknownNameError, match="unknown loader 'jpeg'; valid names: catalog, fits-stamps"
+        UnknownNameError, match="unknown loader 'jpeg'; valid names: arrays, catalog, fits-stamps"
     ):
         datasets.load(tmp_path, loader="jpeg")
     code, line = cli_error(capsys, "data", "info", tmp_path, "--loader", "jpeg")
