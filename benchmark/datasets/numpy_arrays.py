@@ -8,6 +8,8 @@ short one (at most 5 channels, ``channels_first`` forces either way).  The label
 the 1-D array of length N named like labels (``labels``, ``label``, ``y``, ``classes``,
 ``class``, ``targets``, ``target``, ``ans``; or ``labels_key``): integer class indices,
 whose names ``class_names`` may give, or text, whose sorted values become the classes.
+Split arrays (``x_train``, ``y_train``, ``x_test``, ``y_test``, optionally ``x_val``,
+``y_val``: Keras' layout) give one data set whose parts are kept as its predefined split.
 Any other 1-D array of length N goes to ``meta`` (``ids``, ``id`` or ``objid`` names
 the samples).  8- and 16-bit pixels are scaled to [0, 1]; floats keep their units.
 For ``predict`` the labels may be absent.  An HDF5 array (N, H, W, C) is read lazily,
@@ -106,14 +108,55 @@ def _pick(path: Path, shapes, images_key=None, labels_key=None, *, unlabelled=Fa
     return images_key, labels_key
 
 
+#: Name endings of Keras-style split arrays (``x_train``, ``y_test``) and their parts.
+_PARTS = {
+    "train": "train",
+    "training": "train",
+    "val": "validation",
+    "valid": "validation",
+    "validation": "validation",
+    "test": "test",
+    "testing": "test",
+}
+
+
+def _split_layout(shapes) -> dict[str, tuple[str, str]]:
+    """``{part: (images_key, labels_key)}`` for split arrays such as ``x_train``,
+    ``y_train``, ``x_test``, ``y_test`` (a training part and at least one other); ``{}``
+    where the file is not laid out so."""
+    out = {}
+    for key, (shape, _) in shapes.items():
+        _, sep, tail = key.rpartition("_")
+        if not sep or tail.lower() not in _PARTS or len(shape) not in (3, 4):
+            continue
+        labels = [
+            k
+            for k, (s, _) in shapes.items()
+            if s == (shape[0],)
+            and k.rpartition("_")[2] == tail
+            and k.rpartition("_")[0].lower() in LABEL_KEYS
+        ]
+        part = _PARTS[tail.lower()]
+        if len(labels) != 1 or part in out:
+            return {}  # a part without its labels, or two for one part: not this layout
+        out[part] = (key, labels[0])
+    return out if "train" in out and len(out) >= 2 else {}
+
+
 def sniff(path) -> bool:
     """An ``.npz`` or HDF5 file with one image array and a labels array; never raises."""
     path = Path(path)
     if not path.is_file() or not (_is_npz(path) or path.suffix.lower() in HDF5_SUFFIXES):
         return False
     try:
-        _pick(path, _shapes(path), unlabelled=reading().unlabelled)
+        shapes = _shapes(path)
     except Exception:  # noqa: BLE001 - anything unreadable is not ours
+        return False
+    if _split_layout(shapes):
+        return True
+    try:
+        _pick(path, shapes, unlabelled=reading().unlabelled)
+    except Exception:  # noqa: BLE001
         return False
     return True
 
@@ -186,6 +229,11 @@ def load(
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         msg = f"{path}: not a readable .npz or HDF5 file ({exc})"
         raise DataFormatError(msg) from None
+    layout = _split_layout(shapes) if images_key is None and labels_key is None else {}
+    if layout:
+        return _load_parts(
+            path, layout, preprocess, progress, name or path.stem, class_names, channels_first
+        )
     unlabelled = reading().unlabelled
     images_key, labels_key = _pick(path, shapes, images_key, labels_key, unlabelled=unlabelled)
     shape, dtype = shapes[images_key]
@@ -254,3 +302,66 @@ def load(
         where=str(path),
         progress=progress,
     )
+
+
+def _read(path: Path, key: str) -> np.ndarray:
+    if _is_npz(path):
+        with np.load(path, allow_pickle=False) as f:
+            return f[key]
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return f[key][()]
+
+
+def _load_parts(path, layout, preprocess, progress, name, class_names, channels_first):
+    """A file of split arrays (``x_train``, ``y_train``, ``x_test``, ...): the parts are
+    kept as the data set's predefined split, as an image folder's split folders are."""
+    images, values, parts = [], [], []
+    for part in ("train", "validation", "test"):
+        if part not in layout:
+            continue
+        images_key, labels_key = layout[part]
+        raw = _read(path, images_key)
+        if raw.dtype.kind not in "iuf":
+            msg = f"{path}: key {images_key!r} holds {raw.dtype} data, not pixel values"
+            raise DataFormatError(msg)
+        first = channels_first
+        if first is None:
+            first = raw.ndim == 4 and raw.shape[1] <= 5 < raw.shape[3]
+        raw = raw[..., None] if raw.ndim == 3 else np.moveaxis(raw, 1, -1) if first else raw
+        scale = _SCALE.get(raw.dtype)
+        images.append(raw.astype(np.float32) * np.float32(scale) if scale else raw)
+        values.append(np.asarray(_read(path, labels_key)).reshape(-1))
+        parts += [part] * len(raw)
+    shapes = {x.shape[1:] for x in images}
+    if len(shapes) != 1:
+        msg = f"{path}: the parts' images differ in shape ({sorted(shapes)}); they must match"
+        raise ShapeMismatchError(msg)
+    label_key = "/".join(layout[p][1] for p in layout)
+    labels, classes = _labels(np.concatenate(values), path, label_key, class_names)
+    ids = [f"{p}/{i}" for p, n in _runs(parts) for i in range(n)]
+    x = np.concatenate(images)
+    return build(
+        x,
+        labels,
+        classes,
+        ids=ids,
+        meta=pd.DataFrame({"split": parts}),
+        preprocess=preprocess,
+        channels=tuple(map(str, range(x.shape[-1]))),
+        name=name,
+        where=str(path),
+        progress=progress,
+    )
+
+
+def _runs(parts: list[str]) -> list[tuple[str, int]]:
+    """(part, count) of each run of equal parts, in order."""
+    out: list[tuple[str, int]] = []
+    for p in parts:
+        if out and out[-1][0] == p:
+            out[-1] = (p, out[-1][1] + 1)
+        else:
+            out.append((p, 1))
+    return out

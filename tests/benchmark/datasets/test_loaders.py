@@ -286,6 +286,29 @@ def test_arrays_under_any_names_in_npz_and_hdf5(tmp_path):
         datasets.load(tmp_path / "bad.npz", loader="arrays")
 
 
+def test_split_arrays_keep_their_parts(tmp_path):
+    """Keras' layout (x_train, y_train, x_test, y_test, here with x_val): one data set
+    whose parts are its predefined split."""
+    rng = np.random.default_rng(0)
+    parts = {"train": 12, "val": 6, "test": 8}
+    arrays = {}
+    for part, n in parts.items():
+        arrays[f"x_{part}"] = rng.integers(0, 256, (n, 8, 8), dtype=np.uint8)
+        arrays[f"y_{part}"] = np.arange(n) % 2
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    assert datasets.detect(tmp_path / "mnist.npz") == "arrays"
+    ds = datasets.load(tmp_path / "mnist.npz")
+    assert ds.shape == (26, 8, 8, 1) and ds.classes == ("0", "1")
+    split, counts = np.unique(ds.predefined_split, return_counts=True)
+    assert dict(zip(split, counts.tolist())) == {"test": 8, "train": 12, "validation": 6}
+    assert ds.ids[12] == "validation/0" and ds.ids[-1] == "test/7"
+    np.testing.assert_allclose(ds.images[18, ..., 0], arrays["x_test"][0] / 255.0, rtol=1e-6)
+    del arrays["y_val"]  # a part without its labels: not this layout, and not one array
+    np.savez(tmp_path / "partial.npz", **arrays)
+    with pytest.raises(errors.DataFormatError, match="several image arrays"):
+        datasets.load(tmp_path / "partial.npz", loader="arrays")
+
+
 @pytest.mark.parametrize(
     ("arrays", "message"),
     [
