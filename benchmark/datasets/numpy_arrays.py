@@ -246,10 +246,9 @@ def load(
     scale = _SCALE.get(np.dtype(dtype))
     columns = {k: v for k, v in shapes.items() if v[0] == (n,) and k != labels_key}
     if _is_npz(path):
-        with np.load(path, allow_pickle=False) as f:
-            raw = f[images_key]
-            label_values = None if labels_key is None else f[labels_key]
-            extra = {k: f[k] for k in columns}
+        raw = _read(path, images_key)
+        label_values = None if labels_key is None else _read(path, labels_key)
+        extra = {k: _read(path, k) for k in columns}
     else:
         import h5py
 
@@ -305,9 +304,17 @@ def load(
 
 
 def _read(path: Path, key: str) -> np.ndarray:
+    """One array of the file; Python objects (pickles) are refused in one line."""
     if _is_npz(path):
         with np.load(path, allow_pickle=False) as f:
-            return f[key]
+            try:
+                return f[key]
+            except ValueError as exc:  # an object array: reading it would run a pickle
+                msg = (
+                    f"{path}: array {key!r} cannot be read without unpickling ({exc}); save "
+                    f"it as numbers or text (e.g. np.asarray(labels, dtype=str))"
+                )
+                raise DataFormatError(msg) from None
     import h5py
 
     with h5py.File(path, "r") as f:

@@ -322,6 +322,10 @@ def test_split_arrays_keep_their_parts(tmp_path):
         ),
         ({"x": np.zeros((4, 8, 8)), "y": np.array([0.5, 1, 0, 1])}, "non-integer labels"),
         ({"x": np.zeros((4, 8, 8)), "y": np.array([0, -1, 0, 1])}, "negative labels"),
+        (
+            {"x": np.zeros((4, 8, 8)), "y": np.array(["a", None, "b", "a"], dtype=object)},
+            "array 'y' cannot be read without unpickling",
+        ),
     ],
 )
 def test_arrays_that_do_not_make_a_data_set_are_one_line_errors(tmp_path, arrays, message):
