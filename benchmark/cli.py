@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import AstrobenchError, ConfigError
+from .errors import AstrobenchError
 
 __all__ = ["main", "parse_param"]
 
@@ -320,21 +320,16 @@ def _load(args):
         loader = datasets.detect(args.source)
         if not args.quiet:
             print(f"format: {loader} (detected; override with --loader)", file=sys.stderr)
-    params = dict(args.params)
-    for key, option in (("source", "the source argument"), ("loader", "--loader NAME")):
-        if key in params:
-            msg = f"-p {key}=... is not a loader parameter; give {option} instead"
-            raise ConfigError(msg)
+    from .config import split_dataset_params
+
     # -p scheme=... and -p drop_classes=a,b work like --scheme and --drop-classes
-    scheme = params.pop("scheme", None) if args.scheme is None else args.scheme
-    params.pop("scheme", None)
-    drop = params.pop("drop_classes", None)
-    drop = args.drop_classes or ([str(c) for c in drop] if isinstance(drop, list) else drop)
+    params, table = split_dataset_params(args.params, {}, source_option="the source argument")
     return datasets.load(
         args.source,
         loader=loader,
-        scheme=scheme,
-        drop_classes=drop,
+        scheme=args.scheme if args.scheme is not None else table.get("scheme"),
+        prefer_scheme=table.get("prefer_scheme"),
+        drop_classes=args.drop_classes or table.get("drop_classes"),
         progress=not args.quiet,
         **params,
     )

@@ -482,12 +482,13 @@ def _apply_profile(table: dict, profile, keys, where: str, section: str) -> dict
     return table
 
 
-def _dataset_keys(dataset_params, dataset_table):
+def split_dataset_params(dataset_params, dataset_table, *, source_option="--data PATH"):
     """Take the keys of the [dataset] table itself (``scheme``, ``prefer_scheme``,
     ``drop_classes``) out of ``-p`` parameters into the table: ``-p drop_classes=a,b``
-    works like ``drop_classes = ["a", "b"]``; ``source`` and ``loader`` have options."""
+    works like ``drop_classes = ["a", "b"]``; ``source`` and ``loader`` have options.
+    Returns the loader parameters left and the table."""
     params = dict(dataset_params or {})
-    for key, option in (("source", "--data PATH"), ("loader", "--loader NAME")):
+    for key, option in (("source", source_option), ("loader", "--loader NAME")):
         if key in params:
             msg = f"-p {key}=... is not a loader parameter; give {option} instead"
             raise ConfigError(msg)
@@ -654,7 +655,7 @@ class ExperimentConfig:
             msg = f"--loader {loader} names the loader of --data; give --data too"
             raise ConfigError(msg)
         params = dataset_table.get("params", {})
-        dataset_params, dataset_table = _dataset_keys(dataset_params, dataset_table)
+        dataset_params, dataset_table = split_dataset_params(dataset_params, dataset_table)
         if dataset_params and isinstance(params, dict):  # else from_table says what is wrong
             params = {**params, **dict(dataset_params)}
             params = {k: v for k, v in params.items() if v is not None}

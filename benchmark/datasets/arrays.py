@@ -175,26 +175,24 @@ class FileImages(LazyImages):
         if not self.varied:
             return super().__getitem__(key)
         rows, scalar = self._source_rows(key)
-        out = np.empty((len(rows), *self.shape[1:]), dtype=np.float32)
-        if len(rows) < 8:
-            images = [self._one(r) for r in rows]
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                images = list(pool.map(self._one, rows))
-        for i, image in enumerate(images):
-            out[i] = image
+        if not len(rows):
+            return np.empty((0, *self.shape[1:]), dtype=np.float32)
+        out = np.stack(_map(self._one, rows))
         return out[0] if scalar else out
 
     def _read(self, rows: np.ndarray) -> np.ndarray:
-        if len(rows) < 8:
-            return np.stack([self.reader(self.paths[i]) for i in rows])
-        from concurrent.futures import ThreadPoolExecutor
+        return np.stack(_map(self.reader, [self.paths[i] for i in rows]))
 
-        # image decoders release the GIL, so a few threads decode in parallel
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            return np.stack(list(pool.map(self.reader, [self.paths[i] for i in rows])))
+
+def _map(fn: Callable, items) -> list:
+    """``fn`` over ``items``; image decoders release the GIL, so a few threads decode a
+    batch in parallel."""
+    if len(items) < 8:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(fn, items))
 
 
 def iter_batches(images, batch_size: int = 256) -> Iterator[tuple[int, np.ndarray]]:

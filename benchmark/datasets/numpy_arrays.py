@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import DataFormatError, MissingPathError, ShapeMismatchError
 from ._build import UNLABELLED, build, reading
-from ._hdf5 import HDF5_SUFFIXES, check_numeric, integer_labels
+from ._hdf5 import HDF5_SUFFIXES, integer_labels
 from .arrays import HDF5Images
 from .preprocess import Preprocess
 
@@ -80,9 +80,7 @@ def _pick(path: Path, shapes, images_key=None, labels_key=None, *, unlabelled=Fa
             )
             raise DataFormatError(msg)
         images_key = cands[0]
-    if images_key not in shapes:
-        msg = f"{path}: no array {images_key!r} (found: {found})"
-        raise DataFormatError(msg)
+    _require(path, shapes, images_key, found)
     n = shapes[images_key][0][0] if shapes[images_key][0] else 0
     if labels_key is None:
         lower = {k.lower(): k for k, (s, _) in shapes.items() if s == (n,)}
@@ -96,9 +94,7 @@ def _pick(path: Path, shapes, images_key=None, labels_key=None, *, unlabelled=Fa
             )
             raise DataFormatError(msg)
         labels_key = cands[0]
-    if labels_key not in shapes:
-        msg = f"{path}: no array {labels_key!r} (found: {found})"
-        raise DataFormatError(msg)
+    _require(path, shapes, labels_key, found)
     if shapes[labels_key][0] != (n,):
         msg = (
             f"{path}: {n} images in {images_key!r} but {labels_key!r} has shape "
@@ -106,6 +102,12 @@ def _pick(path: Path, shapes, images_key=None, labels_key=None, *, unlabelled=Fa
         )
         raise ShapeMismatchError(msg)
     return images_key, labels_key
+
+
+def _require(path, shapes, key, found: str) -> None:
+    if key not in shapes:
+        msg = f"{path}: no array {key!r} (found: {found})"
+        raise DataFormatError(msg)
 
 
 #: Name endings of Keras-style split arrays (``x_train``, ``y_test``) and their parts.
@@ -224,6 +226,8 @@ def load(
         raise MissingPathError(msg)
     if isinstance(class_names, str):
         class_names = [c.strip() for c in class_names.split(",")]
+    elif class_names is not None and not isinstance(class_names, list | tuple):
+        class_names = [class_names]  # -p class_names=5: one name
     try:
         shapes = _shapes(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
@@ -237,58 +241,39 @@ def load(
     unlabelled = reading().unlabelled
     images_key, labels_key = _pick(path, shapes, images_key, labels_key, unlabelled=unlabelled)
     shape, dtype = shapes[images_key]
-    if dtype.kind not in "iuf":
-        msg = f"{path}: key {images_key!r} holds {dtype} data, not pixel values"
-        raise DataFormatError(msg)
+    _check_pixels(path, images_key, dtype)
     n = shape[0]
     if channels_first is None:
-        channels_first = len(shape) == 4 and shape[1] <= 5 < shape[3]
-    scale = _SCALE.get(np.dtype(dtype))
-    columns = {k: v for k, v in shapes.items() if v[0] == (n,) and k != labels_key}
-    if _is_npz(path):
-        raw = _read(path, images_key)
-        label_values = None if labels_key is None else _read(path, labels_key)
-        extra = {k: _read(path, k) for k in columns}
-    else:
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            check_numeric(f[images_key], path, images_key)
-            label_values = None if labels_key is None else f[labels_key][()]
-            extra = {k: f[k][()] for k in columns}
-            lazy = len(shape) == 4 and not channels_first
-            raw = None if lazy else f[images_key][()]
-    if label_values is None:  # scoring a file of images alone
+        channels_first = _channels_first(shape)
+    columns = [k for k, (s, _) in shapes.items() if s == (n,) and k != labels_key]
+    lazy = not _is_npz(path) and len(shape) == 4 and not channels_first
+    keys = [k for k in (labels_key, *columns) if k is not None]
+    arrays = _read(path, keys if lazy else [images_key, *keys])
+    if labels_key is None:  # scoring a file of images alone
         labels, classes = np.zeros(n, dtype=np.int64), (UNLABELLED,)
     else:
-        labels, classes = _labels(label_values, path, labels_key, class_names)
+        labels, classes = _labels(arrays[labels_key], path, labels_key, class_names)
     ids = np.arange(n).astype(str)
     meta = {}
-    for key, values in extra.items():
+    for key in columns:
+        values = arrays[key]
         if values.dtype.kind in "SO":
             values = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values])
         if key.lower() in _ID_KEYS and len(set(values.tolist())) == n:
             ids = np.asarray(values).astype(str)
         else:
             meta[key] = values
-    if raw is None:  # an HDF5 (N, H, W, C) array: read batch by batch
-        n_channels = shape[3]
+    if lazy:  # an HDF5 (N, H, W, C) array: read batch by batch
         images = HDF5Images(
             str(path),
             images_key,
-            scale=scale,
+            scale=_SCALE.get(np.dtype(dtype)),
             preprocess=preprocess,
-            channel_names=tuple(map(str, range(n_channels))),
+            channel_names=tuple(map(str, range(shape[3]))),
         )
         images.integer_source = dtype.kind in "iu"
     else:
-        if raw.ndim == 3:
-            raw = raw[..., None]
-        elif channels_first:
-            raw = np.moveaxis(raw, 1, -1)
-        images = raw.astype(np.float32) * np.float32(scale) if scale else raw
-        n_channels = images.shape[-1]
-    channels = tuple(map(str, range(n_channels)))
+        images = _pixels(arrays[images_key], channels_first)
     return build(
         images,
         labels,
@@ -296,58 +281,75 @@ def load(
         ids=ids,
         meta=pd.DataFrame(meta, index=range(n)) if meta else None,
         preprocess=preprocess,
-        channels=channels,
+        channels=tuple(map(str, range(images.shape[-1]))),
         name=name or path.stem,
         where=str(path),
         progress=progress,
     )
 
 
-def _read(path: Path, key: str) -> np.ndarray:
-    """One array of the file; Python objects (pickles) are refused in one line."""
+def _read(path: Path, keys) -> dict[str, np.ndarray]:
+    """The arrays ``keys`` of the file, opened once; Python objects (pickles) are refused
+    in one line."""
     if _is_npz(path):
+        out = {}
         with np.load(path, allow_pickle=False) as f:
-            try:
-                return f[key]
-            except ValueError as exc:  # an object array: reading it would run a pickle
-                msg = (
-                    f"{path}: array {key!r} cannot be read without unpickling ({exc}); save "
-                    f"it as numbers or text (e.g. np.asarray(labels, dtype=str))"
-                )
-                raise DataFormatError(msg) from None
+            for key in keys:
+                try:
+                    out[key] = f[key]
+                except ValueError as exc:  # an object array: reading it would run a pickle
+                    msg = (
+                        f"{path}: array {key!r} cannot be read without unpickling ({exc}); "
+                        f"save it as numbers or text (e.g. np.asarray(labels, dtype=str))"
+                    )
+                    raise DataFormatError(msg) from None
+        return out
     import h5py
 
     with h5py.File(path, "r") as f:
-        return f[key][()]
+        return {key: f[key][()] for key in keys}
+
+
+def _check_pixels(path, key: str, dtype) -> None:
+    if np.dtype(dtype).kind not in "iuf":
+        msg = f"{path}: key {key!r} holds {dtype} data, not pixel values"
+        raise DataFormatError(msg)
+
+
+def _channels_first(shape) -> bool:
+    """(N, C, H, W) where the second axis is the short one (at most 5 channels)."""
+    return len(shape) == 4 and shape[1] <= 5 < shape[3]
+
+
+def _pixels(raw: np.ndarray, channels_first: bool) -> np.ndarray:
+    """Images (N, H, W, C): a channel axis for grey (N, H, W), channels moved last, 8- and
+    16-bit pixels scaled to [0, 1]."""
+    raw = raw[..., None] if raw.ndim == 3 else np.moveaxis(raw, 1, -1) if channels_first else raw
+    scale = _SCALE.get(raw.dtype)
+    return raw.astype(np.float32) * np.float32(scale) if scale else raw
 
 
 def _load_parts(path, layout, preprocess, progress, name, class_names, channels_first):
     """A file of split arrays (``x_train``, ``y_train``, ``x_test``, ...): the parts are
     kept as the data set's predefined split, as an image folder's split folders are."""
-    images, values, parts = [], [], []
-    for part in ("train", "validation", "test"):
-        if part not in layout:
-            continue
+    order = [part for part in ("train", "validation", "test") if part in layout]
+    arrays = _read(path, [key for part in order for key in layout[part]])
+    images, values, parts, ids = [], [], [], []
+    for part in order:
         images_key, labels_key = layout[part]
-        raw = _read(path, images_key)
-        if raw.dtype.kind not in "iuf":
-            msg = f"{path}: key {images_key!r} holds {raw.dtype} data, not pixel values"
-            raise DataFormatError(msg)
-        first = channels_first
-        if first is None:
-            first = raw.ndim == 4 and raw.shape[1] <= 5 < raw.shape[3]
-        raw = raw[..., None] if raw.ndim == 3 else np.moveaxis(raw, 1, -1) if first else raw
-        scale = _SCALE.get(raw.dtype)
-        images.append(raw.astype(np.float32) * np.float32(scale) if scale else raw)
-        values.append(np.asarray(_read(path, labels_key)).reshape(-1))
+        raw = arrays[images_key]
+        _check_pixels(path, images_key, raw.dtype)
+        first = _channels_first(raw.shape) if channels_first is None else channels_first
+        images.append(_pixels(raw, first))
+        values.append(np.asarray(arrays[labels_key]).reshape(-1))
         parts += [part] * len(raw)
+        ids += [f"{part}/{i}" for i in range(len(raw))]
     shapes = {x.shape[1:] for x in images}
     if len(shapes) != 1:
         msg = f"{path}: the parts' images differ in shape ({sorted(shapes)}); they must match"
         raise ShapeMismatchError(msg)
-    label_key = "/".join(layout[p][1] for p in layout)
+    label_key = "/".join(layout[p][1] for p in order)
     labels, classes = _labels(np.concatenate(values), path, label_key, class_names)
-    ids = [f"{p}/{i}" for p, n in _runs(parts) for i in range(n)]
     x = np.concatenate(images)
     return build(
         x,
@@ -361,14 +363,3 @@ def _load_parts(path, layout, preprocess, progress, name, class_names, channels_
         where=str(path),
         progress=progress,
     )
-
-
-def _runs(parts: list[str]) -> list[tuple[str, int]]:
-    """(part, count) of each run of equal parts, in order."""
-    out: list[tuple[str, int]] = []
-    for p in parts:
-        if out and out[-1][0] == p:
-            out[-1] = (p, out[-1][1] + 1)
-        else:
-            out.append((p, 1))
-    return out
